@@ -1,0 +1,26 @@
+"""Who is acting: every use case that reads or changes data receives one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.auth.models import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    email: str
+    name: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles
+
+    @property
+    def label(self) -> str:
+        return self.email
+
+
+# The command line and the worker act as the system; its rights are the admin's.
+SYSTEM = Actor(user_id=None, email="system", name="System", roles=frozenset({Role.admin.value}))

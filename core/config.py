@@ -1,0 +1,185 @@
+"""Settings, read from the environment once at start-up (never at import time).
+
+Every variable may also be given as ``NAME_FILE`` pointing at a file holding the value, which is how Docker
+secrets and files mounted from Vault or AWS Secrets Manager arrive.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from core.errors import ConfigError
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+    test = "test"
+
+
+class LogFormat(StrEnum):
+    auto = "auto"
+    console = "console"
+    json = "json"
+
+
+class _FileAwareEnvSource(EnvSettingsSource):
+    """Environment variables, where ``FOO_FILE=/run/secrets/foo`` stands in for ``FOO``."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        for name in self.settings_cls.model_fields:
+            env_name = f"{name.upper()}_FILE"
+            path = os.environ.get(env_name)
+            if path and name not in data:
+                try:
+                    data[name] = Path(path).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise ConfigError(f"{env_name}: cannot read {path}: {exc.strerror}") from exc
+        return data
+
+
+class Settings(BaseSettings):
+    """Configuration of every process. See .env.example for the meaning of each variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Environment.development
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8502"
+    dashboard_port: int = Field(default=8501, ge=1, le=65535)
+    public_host: str = "127.0.0.1"
+    public_port: int = Field(default=8502, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.auto
+    huey_immediate: bool = False
+    db_echo: bool = False
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.startswith("postgres://"):
+            # Heroku-style URLs; SQLAlchemy wants an explicit driver.
+            value = "postgresql+psycopg://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not (value.startswith("sqlite") or value.startswith("postgresql+psycopg://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.environment is Environment.production:
+            if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
+                raise ValueError("SECRET_KEY must be set to at least 32 characters in production")
+            if self.database_url is None:
+                raise ValueError("DATABASE_URL must be set in production")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _FileAwareEnvSource(settings_cls), dotenv_settings)
+
+    # Derived values -------------------------------------------------------------------------------
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'sales_agent.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.database_url is None
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The configured key, or one generated once into the data folder for embedded runs."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key, encoding="utf-8")
+        path.chmod(0o600)
+        return key
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format is LogFormat.auto:
+            return self.environment is Environment.production
+        return self.log_format is LogFormat.json
+
+    def describe(self) -> dict[str, str]:
+        """What is active, for the dashboard and `sales-agent info`; never contains secrets."""
+        return {
+            "database": "PostgreSQL" if not self.is_sqlite else "SQLite (embedded)",
+            "queue": "Redis" if self.redis_url else "SQLite Huey (embedded)",
+            "environment": self.environment.value,
+            "public_base_url": self.public_base_url,
+        }
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation errors into one message naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper() or "SETTINGS"
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
