@@ -7,16 +7,18 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from core.audit.models import AuditEntry
 from core.auth.actor import Actor
+from core.auth.permissions import READ, require
+from core.uow import UnitOfWork
 
 _SECRET_HINTS = ("password", "secret", "token", "api_key", "hash")
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -24,14 +26,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     return value
 
 
 def _mask(field: str, value: Any) -> Any:
-    return "***" if any(hint in field.lower() for hint in _SECRET_HINTS) else _plain(value)
+    return "***" if any(hint in field.lower() for hint in _SECRET_HINTS) else plain(value)
 
 
 def changes_of(obj: object) -> dict[str, Any]:
@@ -73,6 +75,28 @@ def record(
             action=action,
             resource_type=resource_type,
             resource_id=None if resource_id is None else str(resource_id),
-            changes=_plain(changes or {}),
+            changes=plain(changes or {}),
         )
     )
+
+
+def history_for(
+    uow: UnitOfWork, *, actor: Actor, resource_type: str, resource_id: object, limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Audit rows of one record, newest first, for its history panel."""
+    resource = _RESOURCE_OF.get(resource_type, resource_type + "s")
+    require(actor, resource, READ)
+    with uow:
+        rows = uow.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.resource_type == resource_type, AuditEntry.resource_id == str(resource_id))
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+        return [{"at": r.at, "actor_label": r.actor_label, "action": r.action, "changes": r.changes}
+                for r in rows]
+
+
+_RESOURCE_OF = {"company": "companies", "contact": "contacts", "campaign": "campaigns", "template": "templates",
+                "snippet": "snippets", "draft": "drafts", "task": "tasks", "voice_profile": "voice_profiles",
+                "suppression": "contacts"}

@@ -17,6 +17,9 @@ class Actor:
     def has_role(self, role: Role) -> bool:
         return role.value in self.roles
 
+    def has_role_name(self, *names: str) -> bool:
+        return any(name in self.roles for name in names)
+
     @property
     def label(self) -> str:
         return self.email

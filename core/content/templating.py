@@ -1,12 +1,9 @@
 """The user-written email template engine ("seed" syntax, handlebars-like).
 
-Supported tags, and nothing else (anything else is a ``TemplateSyntaxError`` with line/column):
-
-* ``{{contact.first_name}}`` -- dotted identifier paths; a segment starting with ``_`` is refused.
-* filters ``default:"x"``, ``titlecase``, ``upper``, ``lower``, ``date`` / ``date:"%d %B %Y"``, chainable.
-* ``{{#if path}}…{{else}}…{{/if}}`` and ``{{#unless path}}…{{else}}…{{/unless}}``, nestable.
-* ``{{> snippet_name}}`` inserts a content-library snippet (one level: snippets cannot include snippets).
-* ``\\{{`` is a literal ``{{``; single braces are plain text.
+Tags: ``{{contact.first_name}}`` (dotted paths, no ``_``-prefixed segment), chainable filters
+``default:"x"``, ``titlecase``, ``upper``, ``lower``, ``date[:"%d %B %Y"]``; ``{{#if x}}…{{else}}…{{/if}}``,
+``{{#unless x}}…{{/unless}}``; ``{{> snippet}}`` (one level only); ``\\{{`` is a literal ``{{``.
+Anything else inside ``{{ }}`` is a ``TemplateSyntaxError`` with line and column.
 
 Raw Jinja syntax (``{%``, ``%}``, ``{#``, ``#}``) in the text is never executed: it is plain literal
 text and renders exactly as written, because all literal text reaches Jinja only as escaped string
@@ -22,6 +19,7 @@ as known so that ``{{#if contact.company}}`` passes.
 from __future__ import annotations
 
 import re
+import string
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -57,8 +55,6 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
 class TemplateSyntaxError(ValidationFailed):
     """The template source is not valid seed syntax."""
 
-    code = "template_syntax_error"
-
     def __init__(self, message: str, *, line: int | None = None, column: int | None = None) -> None:
         where = f" (line {line}, column {column})" if line is not None else ""
         super().__init__(message + where, details={"line": line, "column": column})
@@ -70,8 +66,6 @@ class TemplateSyntaxError(ValidationFailed):
 class UnknownVariablesError(ValidationFailed):
     """The template uses variables the caller does not provide."""
 
-    code = "unknown_variables"
-
     def __init__(self, names: Iterable[str]) -> None:
         self.names = sorted(set(names))
         super().__init__(f"Unknown variable(s): {', '.join(self.names)}", details={"names": self.names})
@@ -80,8 +74,6 @@ class UnknownVariablesError(ValidationFailed):
 class TemplateRenderError(ValidationFailed):
     """Rendering failed: bad context, unknown snippet, output too long or too slow."""
 
-    code = "template_render_error"
-
 
 _SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _PATH_RE = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*")
@@ -89,31 +81,18 @@ _BLOCK_RE = re.compile(r"#(\w*)\s*(.*)", re.S)
 _SNIPPET_RE = re.compile(r">\s*([A-Za-z0-9_\-]+)")
 _FILTER_RE = re.compile(r"""\s*\|\s*(\w+)(?:\s*:\s*("[^"]*"|'[^']*'|-?\d+))?\s*""")
 _TAG_START_RE = re.compile(r"\\\{\{|\{\{")
-# Characters that can go into a Jinja string constant verbatim; everything else is \u-escaped.
-_SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.;:!?()@/'-_")
+# Characters that can go into a Jinja string constant verbatim; everything else is \U-escaped.
+_SAFE_CHARS = frozenset(string.ascii_letters + string.digits + " ,.;:!?()@/'-_")
+# Immutable value types that are safe to hand over as they are.
+_SCALARS = (str, int, float, bool, Decimal, date, datetime)
 _QUOTES = "\"'"
-_DEFAULT_DATE_FORMAT = "%B %d, %Y"
-# Filter name -> (min args, max args, whether an integer argument is acceptable).
-_FILTER_ARITY: dict[str, tuple[int, int, bool]] = {
-    "default": (1, 1, True),
-    "date": (0, 1, False),
-    "titlecase": (0, 0, False),
-    "upper": (0, 0, False),
-    "lower": (0, 0, False),
-}
+# Filter name -> allowed argument counts; only ``default`` also accepts an integer argument.
+_FILTER_ARGS = {"default": (1,), "date": (0, 1), "titlecase": (0,), "upper": (0,), "lower": (0,)}
 
 
 def _jinja_string(text: str) -> str:
     """Quote text as a Jinja string constant made only of safe ASCII, so the lexer cannot misread it."""
-    out = []
-    for char in text:
-        if char in _SAFE_CHARS:
-            out.append(char)
-        elif ord(char) < 0x10000:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return '"' + "".join(out) + '"'
+    return '"' + "".join(c if c in _SAFE_CHARS else f"\\U{ord(c):08x}" for c in text) + '"'
 
 
 @dataclass(frozen=True)
@@ -141,7 +120,6 @@ class _Translator:
         self.paths: dict[str, int] = {}
         self.snippets: dict[str, int] = {}
         self.stack: list[_Block] = []
-        self.literal: list[str] = []
 
     def position(self, offset: int) -> tuple[int, int]:
         line = self.source.count("\n", 0, offset) + 1
@@ -151,29 +129,26 @@ class _Translator:
         line, column = self.position(offset)
         return TemplateSyntaxError(message, line=line, column=column)
 
-    def flush_literal(self) -> None:
-        if self.literal:
-            self.out.append("{{ " + _jinja_string("".join(self.literal)) + " }}")
-            self.literal = []
+    def literal(self, text: str) -> None:
+        if text:
+            self.out.append("{{ " + _jinja_string(text) + " }}")
 
     def run(self) -> _Program:
         pos = 0
         for match in _TAG_START_RE.finditer(self.source):
             if match.start() < pos:
                 continue  # this "{{" sits inside a tag we already consumed
-            self.literal.append(self.source[pos : match.start()])
+            self.literal(self.source[pos : match.start()])
             if match.group() != "{{":
-                self.literal.append("{{")
+                self.literal("{{")
                 pos = match.end()
                 continue
             end = self.source.find("}}", match.end())
             if end < 0:
                 raise self.fail("Unclosed tag: '{{' has no matching '}}'", match.start())
-            self.flush_literal()
             self.tag(self.source[match.end() : end].strip(), match.start())
             pos = end + 2
-        self.literal.append(self.source[pos:])
-        self.flush_literal()
+        self.literal(self.source[pos:])
         if self.stack:
             block = self.stack[-1]
             message = f"{{{{#{block.kind}}}}} is never closed; add {{{{/{block.kind}}}}}"
@@ -216,16 +191,14 @@ class _Translator:
         return jinja
 
     def filter(self, name: str, arg: str | None, offset: int) -> str:
-        if name not in _FILTER_ARITY:
-            known = ", ".join(sorted(_FILTER_ARITY))
+        if name not in _FILTER_ARGS:
+            known = ", ".join(sorted(_FILTER_ARGS))
             raise self.fail(f"Unknown filter {name!r}; available filters: {known}", offset)
-        low, high, int_ok = _FILTER_ARITY[name]
-        count = 0 if arg is None else 1
-        if not low <= count <= high:
-            raise self.fail(f"Filter {name!r} takes {'no' if high == 0 else 'an'} argument", offset)
+        if (0 if arg is None else 1) not in _FILTER_ARGS[name]:
+            raise self.fail(f"Filter {name!r} {'needs an' if arg is None else 'takes no'} argument", offset)
         if arg is None:
             return f"|{name}"
-        if arg[0] not in _QUOTES and not int_ok:
+        if arg[0] not in _QUOTES and name != "default":
             raise self.fail(f"Filter {name!r} needs a quoted string argument", offset)
         # Integers are passed as their text: the only filter accepting one just renders it.
         return f"|{name}({_jinja_string(arg[1:-1] if arg[0] in _QUOTES else arg)})"
@@ -287,71 +260,38 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _filter_default(value: object, fallback: str) -> object:
-    return fallback if value is None or value == "" else value
-
-
-def _filter_upper(value: object) -> str:
-    return _text(value).upper()
-
-
-def _filter_lower(value: object) -> str:
-    return _text(value).lower()
-
-
-def _capitalize(word: str) -> str:
-    return word[:1].upper() + word[1:].lower()
-
-
-def _title_word(match: re.Match[str]) -> str:
-    parts = re.split(r"(['\u2019])", match.group())
-    # o'neil / d'arcy capitalise after the apostrophe; don't / it's do not.
-    if len(parts) == 3 and len(parts[0]) == 1:
-        return _capitalize(parts[0]) + parts[1] + _capitalize(parts[2])
-    return _capitalize(match.group())
-
-
 def _filter_titlecase(value: object) -> str:
-    return re.sub(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*", _title_word, _text(value))
+    word = r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*"
+    text = re.sub(word, lambda m: m[0][:1].upper() + m[0][1:].lower(), _text(value))
+    # O'/D'/L' are name particles, so the letter after them is capitalised too: O'Neil, D'Arcy.
+    return re.sub(r"\b([OoDdLl]['\u2019])([^\W\d_]{2})", lambda m: m[1].upper() + m[2].title(), text)
 
 
-def _filter_date(value: object, fmt: str = _DEFAULT_DATE_FORMAT) -> str:
-    moment: date | None = value if isinstance(value, date) else None
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            moment = None
-    if moment is None:
-        return _text(value)
+def _filter_date(value: object, fmt: str = "%B %d, %Y") -> str:
     try:
-        return moment.strftime(fmt)
-    except ValueError:  # also covers UnicodeEncodeError from odd format characters
+        moment = datetime.fromisoformat(value.strip()) if isinstance(value, str) else value
+        return moment.strftime(fmt) if isinstance(moment, date) else _text(value)
+    except ValueError:  # not an ISO string, or a format strftime rejects: show the input as it was
         return _text(value)
 
 
-def _make_environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
-        autoescape=False,  # plain-text email bodies; HTML escaping happens later, elsewhere
-        undefined=StrictUndefined,  # every slot is always supplied, so undefined means a bug
-        finalize=_text,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
-    env.globals.clear()
-    env.tests.clear()
-    env.filters.clear()
-    env.filters.update(
-        default=_filter_default,
-        titlecase=_filter_titlecase,
-        upper=_filter_upper,
-        lower=_filter_lower,
-        date=_filter_date,
-    )
-    return env
-
-
-_ENV = _make_environment()
+_ENV = ImmutableSandboxedEnvironment(
+    autoescape=False,  # plain-text email bodies; HTML escaping happens later, elsewhere
+    undefined=StrictUndefined,  # every slot is always supplied, so undefined means a bug
+    finalize=_text,
+    keep_trailing_newline=True,
+    auto_reload=False,
+)
+# Nothing callable but our own filters: no range, cycler, joiner, namespace, lipsum, dict, tests.
+_ENV.globals.clear()
+_ENV.tests.clear()
+_ENV.filters = {
+    "default": lambda value, fallback: fallback if value is None or value == "" else value,
+    "upper": lambda value: _text(value).upper(),
+    "lower": lambda value: _text(value).lower(),
+    "titlecase": _filter_titlecase,
+    "date": _filter_date,
+}
 
 
 @lru_cache(maxsize=512)
@@ -363,20 +303,12 @@ def _plain(value: object, where: str, depth: int = 0) -> object:
     """Deep-copy the context into plain data so nothing but data is reachable from a template."""
     if depth > _MAX_CONTEXT_DEPTH:
         raise TemplateRenderError(f"Context is nested too deeply (or cyclic) at {where!r}")
-    if value is None or isinstance(value, bool):
+    if value is None or type(value) in _SCALARS:
         return value
     if isinstance(value, str):
-        return str.__str__(value)  # drops str subclasses (enums etc.) to a plain str
+        return str.__str__(value)  # StrEnum members and other str subclasses become a plain str
     if isinstance(value, int):
         return int.__int__(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, Decimal):
-        return Decimal(value)
-    if isinstance(value, datetime):
-        return datetime.fromisoformat(value.isoformat())
-    if isinstance(value, date):
-        return date(value.year, value.month, value.day)
     if isinstance(value, Mapping):
         copied: dict[str, object] = {}
         for key, item in value.items():

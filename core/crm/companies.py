@@ -86,7 +86,7 @@ def update_company(uow: UnitOfWork, *, actor: Actor, company_id: int, changes: d
             if field == "parent_id":
                 if value is not None:
                     _load(uow.session, int(str(value)))
-                _check_no_cycle(uow.session, company, value)  # type: ignore[arg-type]
+                _check_no_cycle(uow.session, company, value)
             setattr(company, field, value)
         diff = audit.changes_of(company)
         uow.session.flush()

@@ -102,13 +102,14 @@ def update_contact(uow: UnitOfWork, *, actor: Actor, contact_id: int, changes: C
             if clash is not None:
                 raise Conflict(f"another contact (id {clash}) already uses {new_email}")
             contact.email = new_email
-        if "company_id" in values and values["company_id"] is not None:
-            if session.get(Company, values["company_id"]) is None:
-                raise NotFound(f"company {values['company_id']} not found")
+        if "company_id" in values:
+            company_id = values.pop("company_id")
+            company = None if company_id is None else session.get(Company, company_id)
+            if company_id is not None and company is None:
+                raise NotFound(f"company {company_id} not found")
+            contact.company = company
         for name, value in values.items():
             setattr(contact, name, value)
-        session.flush()
-        session.refresh(contact, attribute_names=["company"])
         contact.enrichment_score = calculate_enrichment_score(contact)
         diff = audit.changes_of(contact)
         session.flush()

@@ -1,0 +1,158 @@
+"""Fixtures shared by the whole suite.
+
+Every test that takes ``services`` runs on SQLite, and again on PostgreSQL when DATABASE_URL points at one.
+With REQUIRE_SERVICES=1 (set by .ci/run) an unreachable PostgreSQL or Redis fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import core.models  # noqa: F401
+from core.auth.actor import Actor
+from core.auth.models import Role, User
+from core.config import Settings, load_settings
+from core.db import Base, make_engine
+from core.services import Services, build_services
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def unavailable(what: str, why: str) -> None:
+    """Skip locally, fail in CI: a missing service must not pass silently there."""
+    message = f"{what} unavailable: {why}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def make_test_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {"_env_file": None, "environment": "test", "huey_immediate": True,
+                                 "secret_key": "t" * 40, "redis_url": None}
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def sqlite_test_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """An embedded-database Settings even when DATABASE_URL is set in the environment."""
+    data_dir = tmp_path / "data"
+    return make_test_settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'sales_agent.db'}",
+                              **overrides)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    if not POSTGRES_URL.startswith(("postgresql", "postgres:")):
+        unavailable("PostgreSQL", "DATABASE_URL is not set to a postgresql:// URL")
+    admin_url = make_url(load_settings(_env_file=None, database_url=POSTGRES_URL).effective_database_url)
+    name = f"sa_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        unavailable("PostgreSQL", str(exc).splitlines()[0])
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url(postgres_server_url: str) -> Iterator[str]:
+    engine = create_engine(postgres_server_url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield postgres_server_url
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    if backend == "sqlite":
+        s = sqlite_test_settings(tmp_path)
+        engine = make_engine(s)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield s
+        return
+    url = request.getfixturevalue("postgres_schema_url")
+    yield make_test_settings(data_dir=tmp_path / "data", database_url=url)
+    _truncate_all(url)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """SQLite only, for tests whose subject is not the database (pages, CLI output)."""
+    s = sqlite_test_settings(tmp_path)
+    engine = make_engine(s)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return s
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = build_services(settings)
+    yield svc
+    svc.dispose()
+
+
+def add_user(services: Services, email: str, role: Role, name: str | None = None) -> Actor:
+    with services.uow() as uow:
+        user = User(email=email, name=name or email.split("@")[0].title(), roles=[role.value])
+        uow.session.add(user)
+        uow.session.flush()
+        actor = Actor(user_id=user.id, email=user.email, name=user.name, roles=frozenset(user.roles))
+        uow.commit()
+    return actor
+
+
+@pytest.fixture
+def admin(services: Services) -> Actor:
+    return add_user(services, "admin@example.com", Role.admin, "Ada Admin")
+
+
+@pytest.fixture
+def rep(services: Services) -> Actor:
+    return add_user(services, "rep@example.com", Role.sales_rep, "Riley Rep")
+
+
+@pytest.fixture
+def viewer(services: Services) -> Actor:
+    return add_user(services, "viewer@example.com", Role.viewer, "Vic Viewer")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not REDIS_URL:
+        unavailable("Redis", "REDIS_URL is not set")
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        unavailable("Redis", str(exc))
+    return REDIS_URL
