@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -36,20 +38,31 @@ class LogFormat(StrEnum):
     json = "json"
 
 
-class _FileAwareEnvSource(EnvSettingsSource):
-    """Environment variables, where ``FOO_FILE=/run/secrets/foo`` stands in for ``FOO``."""
+class _FileValues:
+    """Mixin: ``FOO_FILE=/run/secrets/foo`` stands in for ``FOO`` (Docker secrets, Vault, AWS mounts)."""
 
-    def __call__(self) -> dict[str, Any]:
-        data = super().__call__()
+    settings_cls: type[BaseSettings]
+    env_vars: Mapping[str, str | None]
+
+    def with_file_values(self, data: dict[str, Any]) -> dict[str, Any]:
         for name in self.settings_cls.model_fields:
-            env_name = f"{name.upper()}_FILE"
-            path = os.environ.get(env_name)
+            path = self.env_vars.get(f"{name}_file")
             if path and name not in data:
                 try:
                     data[name] = Path(path).read_text(encoding="utf-8").strip()
                 except OSError as exc:
-                    raise ConfigError(f"{env_name}: cannot read {path}: {exc.strerror}") from exc
+                    raise ConfigError(f"{name.upper()}_FILE: cannot read {path}: {exc.strerror}") from exc
         return data
+
+
+class _FileAwareEnvSource(_FileValues, EnvSettingsSource):
+    def __call__(self) -> dict[str, Any]:
+        return self.with_file_values(super().__call__())
+
+
+class _FileAwareDotEnvSource(_FileValues, DotEnvSettingsSource):
+    def __call__(self) -> dict[str, Any]:
+        return self.with_file_values(super().__call__())
 
 
 class Settings(BaseSettings):
@@ -127,7 +140,19 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, _FileAwareEnvSource(settings_cls), dotenv_settings)
+        dotenv = _FileAwareDotEnvSource(
+            settings_cls,
+            env_file=getattr(dotenv_settings, "env_file", None),
+            env_file_encoding=getattr(dotenv_settings, "env_file_encoding", None),
+        )
+        return (init_settings, _FileAwareEnvSource(settings_cls), dotenv)
+
+    def __repr_args__(self) -> Any:
+        # URLs may embed passwords: show them masked, like the SecretStr fields.
+        for name, value in super().__repr_args__():
+            if name in ("database_url", "redis_url") and isinstance(value, str):
+                value = mask_url_password(value)
+            yield name, value
 
     # Derived values -------------------------------------------------------------------------------
 
@@ -153,8 +178,10 @@ class Settings(BaseSettings):
             return path.read_text(encoding="utf-8").strip()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        path.write_text(key, encoding="utf-8")
-        path.chmod(0o600)
+        # Created 0600 from the first byte: the key is never readable by other users, even briefly.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
         return key
 
     @property
@@ -171,6 +198,16 @@ class Settings(BaseSettings):
             "environment": self.environment.value,
             "public_base_url": self.public_base_url,
         }
+
+
+def mask_url_password(url: str) -> str:
+    """'postgresql://u:pw@h/db' -> 'postgresql://u:***@h/db'."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user, colon, _password = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{host}"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -78,7 +78,9 @@ def make_engine(settings: Settings) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=settings.db_echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A short connect timeout: /health must answer even when the database host drops packets.
+    return create_engine(url, echo=settings.db_echo, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         connect_args={"connect_timeout": 5})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:

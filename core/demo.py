@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core.audit import service as audit
 from core.auth.actor import SYSTEM
 from core.auth.models import Role, User
-from core.campaigns.models import Campaign, CampaignMember, CampaignStatus, CampaignType
+from core.campaigns.models import Campaign, CampaignMember, CampaignStatus, CampaignType, campaign_templates
 from core.content.models import (
     Draft,
     DraftStatus,
@@ -24,7 +24,16 @@ from core.content.models import (
     TemplateVersion,
 )
 from core.content.service import validate_template
-from core.crm.models import Company, Contact, LawfulBasis, LifecycleStage, Task, TaskPriority, TaskStatus, TaskType
+from core.crm.models import (
+    Company,
+    Contact,
+    LawfulBasis,
+    LifecycleStage,
+    Task,
+    TaskPriority,
+    TaskStatus,
+    TaskType,
+)
 from core.crm.service import calculate_enrichment_score
 from core.services import Services
 from core.voice.models import Tone, VoiceProfile, VoiceProfileVersion
@@ -122,7 +131,8 @@ TEMPLATES = [
     ("Cold intro — logistics case study", TemplateCategory.prospecting,
      "How Acme Logistics booked 38% more meetings",
      "Hi {{contact.first_name|default:\"there\"}},\n\n{{> case-study-acme}} "
-     "Given {{contact.company.name|default:\"your team\"}}'s focus on {{contact.industry|default:\"operations\"|lower}}, "
+     "Given {{contact.company.name|default:\"your team\"}}'s focus on "
+     "{{contact.industry|default:\"operations\"|lower}}, "
      "I thought the playbook might be useful.\n\n{{> cta-15-min}}\n\n{{> sign-off-warm}}"),
     ("Nurture — quarterly insights", TemplateCategory.nurture,
      "Three ideas for {{contact.company.name|default:\"your team\"}} this quarter",
@@ -184,6 +194,7 @@ def load_demo_data(services: Services, *, only_if_empty: bool = False) -> dict[s
             company = company_list[i % len(company_list)]
             first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
             tz = rng.choice(TIMEZONES)
+            stack = TECH.get(company.industry or "", ["Excel"])
             contact = Contact(
                 email=f"{first}.{last}{i}@{company.domain}".lower().replace("ü", "ue"),
                 first_name=first, last_name=last, title=rng.choice(TITLES),
@@ -193,8 +204,7 @@ def load_demo_data(services: Services, *, only_if_empty: bool = False) -> dict[s
                 timezone=tz, language=LANG.get(tz, "en"), country=tz.split("/")[1].replace("_", " "),
                 lifecycle_stage=rng.choices(stages, weights=[40, 20, 12, 8, 6, 8, 6])[0],
                 owner_id=rng.choice(reps).id, company=company, industry=company.industry,
-                company_size=company.size, technologies=rng.sample(TECH.get(company.industry or "", ["Excel"]),
-                                                                  k=min(2, len(TECH.get(company.industry or "", ["Excel"])))),
+                company_size=company.size, technologies=rng.sample(stack, k=min(2, len(stack))),
                 lawful_basis=LawfulBasis.legitimate_interest, data_source="demo data",
                 created_by_id=users[0].id, created_at=_at(rng, now, 120),
             )
@@ -207,8 +217,8 @@ def load_demo_data(services: Services, *, only_if_empty: bool = False) -> dict[s
             session.add(Snippet(name=name, category=category, content=content))
         session.flush()
         templates: list[EmailTemplate] = []
-        for name, category, subject, body in TEMPLATES:
-            template = EmailTemplate(name=name, category=category, owner_id=users[0].id)
+        for name, template_category, subject, body in TEMPLATES:
+            template = EmailTemplate(name=name, category=template_category, owner_id=users[0].id)
             template.versions.append(TemplateVersion(version=1, subject=subject, body=body,
                                                      variables=validate_template(session, subject, body),
                                                      created_by_id=users[0].id))
@@ -235,8 +245,6 @@ def load_demo_data(services: Services, *, only_if_empty: bool = False) -> dict[s
                                                                          LifecycleStage.opportunity)], templates[2]),
             (campaigns[2], contacts[150:170], templates[3]),
         ):
-            from core.campaigns.models import campaign_templates
-
             session.execute(campaign_templates.insert().values(campaign_id=campaign.id, template_id=template.id))
             for contact in pool:
                 member = CampaignMember(campaign_id=campaign.id, contact_id=contact.id,
@@ -252,8 +260,10 @@ def load_demo_data(services: Services, *, only_if_empty: bool = False) -> dict[s
                 session.add(member)
         session.flush()
 
-        task_titles = [(TaskType.call, "Call {name} about pilot scope"), (TaskType.email, "Send {name} the case study"),
-                       (TaskType.linkedin, "Connect with {name} on LinkedIn"), (TaskType.todo, "Research {company}'s Q4 priorities")]
+        task_titles = [(TaskType.call, "Call {name} about pilot scope"),
+                       (TaskType.email, "Send {name} the case study"),
+                       (TaskType.linkedin, "Connect with {name} on LinkedIn"),
+                       (TaskType.todo, "Research {company}'s Q4 priorities")]
         for i in range(36):
             contact = contacts[(i * 11) % len(contacts)]
             kind, title = task_titles[i % len(task_titles)]
@@ -266,8 +276,9 @@ def load_demo_data(services: Services, *, only_if_empty: bool = False) -> dict[s
                 completed_at=now - timedelta(days=1) if status is TaskStatus.complete else None,
                 created_by_id=users[1].id))
 
-        for i, contact in enumerate(contacts[:12]):
-            session.add(Draft(to_email=contact.email, subject=f"Idea for {contact.company.name if contact.company else 'you'}",
+        for i, contact in enumerate(contacts[:12]):  # drafts at each approval stage
+            company_name = contact.company.name if contact.company else "you"
+            session.add(Draft(to_email=contact.email, subject=f"Idea for {company_name}",
                               body=f"Hi {contact.first_name},\n\nA quick idea for your team…", contact_id=contact.id,
                               template_version_id=templates[0].versions[0].id,
                               status=[DraftStatus.draft, DraftStatus.pending_approval, DraftStatus.approved][i % 3],

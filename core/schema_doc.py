@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Table, UniqueConstraint
 
 import core.models  # noqa: F401  (every table registered)
 from core.db import Base
@@ -25,8 +25,8 @@ def _keys(table: Table, column: Column[object]) -> str:
     if column.foreign_keys:
         keys.append("FK")
     unique = column.unique or any(
-        getattr(c, "columns", None) is not None and len(c.columns) == 1 and column.name in c.columns
-        for c in table.constraints if type(c).__name__ == "UniqueConstraint"
+        isinstance(c, UniqueConstraint) and len(c.columns) == 1 and column.name in c.columns
+        for c in table.constraints
     )
     if unique and not column.primary_key:
         keys.append("UK")

@@ -60,7 +60,7 @@ def postgres_server_url() -> Iterator[str]:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         unavailable("PostgreSQL", str(exc).splitlines()[0])
     yield admin_url.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
@@ -153,6 +153,6 @@ def redis_url() -> str:
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         unavailable("Redis", str(exc))
     return REDIS_URL

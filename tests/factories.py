@@ -6,7 +6,7 @@ from itertools import count
 
 from core.auth.actor import Actor
 from core.crm import companies, service
-from core.crm.schemas import CompanyInput, ContactInput, ContactView, CompanyView
+from core.crm.schemas import CompanyInput, CompanyView, ContactInput, ContactView
 from core.services import Services
 
 _seq = count(1)

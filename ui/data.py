@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
@@ -26,7 +26,7 @@ from core.content.schemas import DraftView, RenderedEmail, SnippetView, Template
 from core.crm import companies as companies_service
 from core.crm import service as contacts_service
 from core.crm import tasks as tasks_service
-from core.crm.models import LifecycleStage, TaskStatus
+from core.crm.models import LifecycleStage, TaskPriority, TaskStatus, TaskType
 from core.crm.schemas import CompanyView, ContactView, Page, TaskView
 from core.ops.service import WorkerStatus, worker_status
 from core.services import Services
@@ -35,8 +35,21 @@ TTL = 45
 CONTACTS_PER_PAGE = 50
 COMPANIES_PER_PAGE = 50
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 _REGISTRY: dict[str, list[Any]] = {}
+
+
+@dataclass(frozen=True)
+class Listing(Generic[T]):
+    """One page of a listing (core's generic Page[...] does not pickle into st.cache_data)."""
+
+    items: list[T]
+    total: int
+
+    @classmethod
+    def of(cls, page: Page[T]) -> Listing[T]:
+        return cls(items=list(page.items), total=page.total)
 
 
 def _cached(*areas: str, ttl: int = TTL) -> Callable[[F], F]:
@@ -124,10 +137,10 @@ def contacts_page(
     _services: Services, actor: Actor, *, search: str | None = None, stage: LifecycleStage | None = None,
     company_id: int | None = None, owner_id: int | None = None, page: int = 1,
     per_page: int = CONTACTS_PER_PAGE,
-) -> Page[ContactView]:
-    return contacts_service.list_contacts(
+) -> Listing[ContactView]:
+    return Listing.of(contacts_service.list_contacts(
         _services.uow(), actor=actor, search=search or None, stage=stage, company_id=company_id,
-        owner_id=owner_id, limit=per_page, offset=(max(page, 1) - 1) * per_page)
+        owner_id=owner_id, limit=per_page, offset=(max(page, 1) - 1) * per_page))
 
 
 @_cached("contacts")
@@ -187,10 +200,10 @@ def industries(_services: Services, actor: Actor) -> list[str]:
 def companies_page(
     _services: Services, actor: Actor, *, search: str | None = None, industry: str | None = None,
     page: int = 1, per_page: int = COMPANIES_PER_PAGE,
-) -> Page[CompanyView]:
-    return companies_service.list_companies(_services.uow(), actor=actor, search=search or None,
-                                            industry=industry or None, limit=per_page,
-                                            offset=(max(page, 1) - 1) * per_page)
+) -> Listing[CompanyView]:
+    return Listing.of(companies_service.list_companies(
+        _services.uow(), actor=actor, search=search or None, industry=industry or None, limit=per_page,
+        offset=(max(page, 1) - 1) * per_page))
 
 
 @dataclass(frozen=True)
@@ -198,7 +211,7 @@ class CompanyDetail:
     company: CompanyView
     ancestors: list[CompanyView]
     subtree: list[CompanyView]
-    contacts: Page[ContactView]
+    contacts: Listing[ContactView]
 
 
 @_cached("companies", "contacts")
@@ -208,7 +221,7 @@ def company_detail(_services: Services, actor: Actor, company_id: int) -> Compan
         company=companies_service.get_company(uow(), actor=actor, company_id=company_id),
         ancestors=companies_service.company_ancestors(uow(), actor=actor, company_id=company_id),
         subtree=companies_service.subsidiaries(uow(), actor=actor, parent_id=company_id, recursive=True),
-        contacts=contacts_service.list_contacts(uow(), actor=actor, company_id=company_id, limit=200),
+        contacts=Listing.of(contacts_service.list_contacts(uow(), actor=actor, company_id=company_id, limit=200)),
     )
 
 
@@ -247,10 +260,13 @@ def preview(services: Services, actor: Actor, *, contact_id: int, subject: str, 
 @_cached("tasks")
 def tasks(
     _services: Services, actor: Actor, *, assignee_id: int | None = None, status: TaskStatus | None = None,
-    include_complete: bool = False, limit: int = 200,
+    include_complete: bool = False, type: TaskType | None = None, priority: TaskPriority | None = None,
+    limit: int = 200,
 ) -> list[TaskView]:
-    return tasks_service.list_tasks(_services.uow(), actor=actor, assignee_id=assignee_id, status=status,
-                                    include_complete=include_complete, limit=limit)
+    """Open tasks first by due date; type and priority narrow the (at most ``limit``) rows core returns."""
+    found = tasks_service.list_tasks(_services.uow(), actor=actor, assignee_id=assignee_id, status=status,
+                                     include_complete=include_complete, limit=limit)
+    return [t for t in found if (type is None or t.type is type) and (priority is None or t.priority is priority)]
 
 
 @_cached("tasks")

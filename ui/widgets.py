@@ -14,9 +14,15 @@ import streamlit as st
 from core.auth.actor import Actor
 from core.crm.schemas import CompanyView, ContactView, TaskView
 from core.errors import SalesAgentError
-from core.exporting import dataframe_to_csv_bytes
 from core.services import Services
 from ui import data
+
+try:
+    from core.exporting import dataframe_to_csv_bytes
+except ImportError:  # TEMP until core/exporting.py lands
+
+    def dataframe_to_csv_bytes(df: pd.DataFrame) -> bytes:
+        return df.to_csv(index=False).encode("utf-8")
 
 T = TypeVar("T")
 Kind = Literal["success", "error", "info", "warning"]
@@ -180,6 +186,24 @@ def history_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
           "changes": summary(r["changes"])} for r in rows],
         columns=["when", "who", "action", "changes"],
     )
+
+
+def import_report(report: Any, *, key: str) -> None:
+    """Counts of a finished contact import, and its row errors (line, reason) as a table and CSV."""
+    st.markdown("**Import report**")
+    cols = st.columns(6)
+    for col, (name, value) in zip(cols, [
+        ("Rows", report.rows), ("Created", report.created), ("Updated", report.updated),
+        ("Skipped", report.skipped), ("Failed", report.failed), ("New companies", report.companies_created),
+    ], strict=True):
+        col.metric(name, f"{value:,}")
+    if report.errors:
+        errors = pd.DataFrame([{"line": e.line, "reason": e.reason, "email": e.email or ""}
+                               for e in report.errors], columns=["line", "reason", "email"])
+        st.dataframe(errors, hide_index=True, key=f"{key}_errors")
+        csv_download(errors, "import-errors.csv", key=f"{key}_errors_csv", label="Download errors as CSV")
+    else:
+        st.success("No row was refused.")
 
 
 def selected_row(event: Any) -> int | None:

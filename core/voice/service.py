@@ -59,7 +59,9 @@ def create_voice_profile(uow: UnitOfWork, *, actor: Actor, data: VoiceProfileInp
     return view
 
 
-def revise_voice_profile(uow: UnitOfWork, *, actor: Actor, profile_id: int, changes: dict[str, Any]) -> VoiceProfileView:
+def revise_voice_profile(
+    uow: UnitOfWork, *, actor: Actor, profile_id: int, changes: dict[str, Any]
+) -> VoiceProfileView:
     """Apply changes as a new version; the previous settings stay in the version history."""
     require(actor, "voice_profiles", UPDATE)
     with uow:

@@ -51,7 +51,7 @@ def test_data_survives_a_restart_with_a_new_engine(services, settings):
 def test_unit_of_work_refuses_use_outside_its_block(services):
     uow = services.uow()
     with pytest.raises(RuntimeError):
-        uow.session  # noqa: B018
+        uow.session
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_settings):

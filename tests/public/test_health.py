@@ -14,12 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import core
-from tests.conftest import make_test_settings
 from core.db import Base, make_engine
 from core.errors import Conflict, ConnectorError, NotFound, PermissionDenied, ValidationFailed
 from core.ops.service import record_heartbeat
 from core.services import Services, build_services
 from public_endpoints import create_app
+from tests.conftest import make_test_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -34,7 +34,7 @@ def test_template_renders_hi_john_and_hi_there(services, admin):
 
 
 def test_unknown_variable_is_reported_by_name_when_saving(services, admin):
-    with pytest.raises(ValidationFailed, match="contact.favourite_color") as err:
+    with pytest.raises(ValidationFailed, match=r"contact\.favourite_color") as err:
         _template(services, admin, body="Hi {{contact.favourite_color}}")
     assert err.value.details["field"] == "body"
     assert service.list_templates(services.uow(), actor=admin) == []

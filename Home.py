@@ -1,0 +1,119 @@
+"""Dashboard entry point: `streamlit run Home.py`. Navigation plus the overview page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.demo import load_demo_data
+from core.errors import SalesAgentError
+from core.services import Services
+from ui import data
+from ui.runtime import current_actor, start_rerun
+from ui.widgets import csv_download, fmt_dt, label, set_flash, show_flash, tasks_frame
+
+st.set_page_config(page_title="Sales Agent", layout="wide")
+
+
+def _load_demo(services: Services) -> None:
+    try:
+        counts = load_demo_data(services, only_if_empty=True)
+    except SalesAgentError as exc:
+        set_flash("home", "error", exc.message)
+        return
+    # The demo user appears too, so the cached actor lookup in ui.runtime must go as well.
+    st.cache_data.clear()
+    set_flash("home", "success", f"Demo data loaded: {counts['contacts']} contacts, "
+                                 f"{counts['companies']} companies, {counts['campaigns']} campaigns.")
+
+
+def _connectors_panel(services: Services) -> None:
+    rows = [{"concern": label(name), "active": value,
+             "note": "embedded default" if "embedded" in value.lower() else ""}
+            for name, value in services.active_connectors().items()]
+    st.dataframe(pd.DataFrame(rows, columns=["concern", "active", "note"]), hide_index=True,
+                 key="home_connectors")
+    st.caption("Embedded defaults need no configuration; set DATABASE_URL, REDIS_URL, … to switch.")
+
+
+def _worker_panel(services: Services) -> None:
+    status = data.workers(services)
+    if status.running:
+        st.success(status.summary, icon=":material/check_circle:")
+    else:
+        st.warning(f"{status.summary}. Sending, sequences and sync wait until a worker runs "
+                   "(`huey_consumer jobs.main.huey`).", icon=":material/warning:")
+
+
+def overview() -> None:
+    services = start_rerun("Home")
+    actor = current_actor(services)
+    st.title("Sales Agent")
+    show_flash("home")
+    counts = data.overview_counts(services, actor)
+
+    if counts.contacts == 0:
+        st.info("The database is empty. Load the demo data set — a small B2B team's CRM with companies, "
+                "contacts, campaigns, templates and tasks — to look around.", icon=":material/info:")
+        st.button("Load demo data", key="home_load_demo", type="primary", on_click=_load_demo,
+                  args=(services,))
+    else:
+        cols = st.columns(5)
+        cols[0].metric("Contacts", f"{counts.contacts:,}", border=True)
+        cols[1].metric("Companies", f"{counts.companies:,}", border=True)
+        cols[2].metric("Active campaigns", counts.active_campaigns, border=True)
+        cols[3].metric("Open tasks", counts.open_tasks, border=True)
+        cols[4].metric("Drafts awaiting approval", counts.drafts_awaiting_approval, border=True)
+
+        left, right = st.columns(2)
+        with left:
+            st.subheader("Contacts by lifecycle stage")
+            stages = data.contacts_by_stage(services, actor)
+            funnel = pd.DataFrame({"stage": [label(s) for s in stages], "contacts": list(stages.values())})
+            fig = px.funnel(funnel, x="contacts", y="stage")
+            fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=340)
+            st.plotly_chart(fig, key="home_funnel")
+        with right:
+            st.subheader("Campaign performance")
+            rows = [{"campaign": c.name, "metric": m, "count": getattr(c.stats, m)}
+                    for c in data.campaigns(services, actor) if c.stats.total_contacts
+                    for m in ("sent", "opened", "clicked", "replied")]
+            if rows:
+                fig = px.bar(pd.DataFrame(rows), x="campaign", y="count", color="metric", barmode="group")
+                fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=340,
+                                  legend_title_text="", xaxis_title="")
+                st.plotly_chart(fig, key="home_campaigns")
+            else:
+                st.caption("No campaign has members yet.")
+
+        st.subheader("My tasks due in the next 7 days")
+        mine = data.my_tasks_due(services, actor)
+        if mine:
+            frame = tasks_frame(mine, data.user_names(services, actor), services.clock())
+            st.dataframe(frame.drop(columns=["id", "assignee"]), hide_index=True, key="home_tasks")
+            csv_download(frame, "my-tasks-due.csv", key="home_tasks_csv")
+        else:
+            st.caption("Nothing due — well done.")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Worker")
+        _worker_panel(services)
+    with right:
+        st.subheader("Active connectors")
+        _connectors_panel(services)
+    st.caption(f"Signed in as {actor.name or actor.email} · {fmt_dt(services.clock())} UTC")
+
+
+navigation = st.navigation({
+    "Overview": [st.Page(overview, title="Home", icon=":material/home:", default=True)],
+    "Pipeline": [
+        st.Page("pages/Contacts.py", title="Contacts", icon=":material/contacts:"),
+        st.Page("pages/Companies.py", title="Companies", icon=":material/domain:"),
+        st.Page("pages/Campaigns.py", title="Campaigns", icon=":material/campaign:"),
+        st.Page("pages/Tasks.py", title="Tasks", icon=":material/task_alt:"),
+    ],
+    "Content": [st.Page("pages/Templates.py", title="Templates", icon=":material/description:")],
+})
+navigation.run()
