@@ -6,12 +6,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.auth.permissions import CREATE, allowed
 from core.demo import load_demo_data
 from core.errors import SalesAgentError
 from core.services import Services
 from ui import data
 from ui.runtime import current_actor, start_rerun
-from ui.widgets import csv_download, fmt_dt, label, set_flash, show_flash, tasks_frame
+from ui.widgets import csv_download, fmt_dt, highlight_overdue, label, set_flash, show_flash, tasks_frame
 
 st.set_page_config(page_title="Sales Agent", layout="wide")
 
@@ -56,8 +57,11 @@ def overview() -> None:
     if counts.contacts == 0:
         st.info("The database is empty. Load the demo data set — a small B2B team's CRM with companies, "
                 "contacts, campaigns, templates and tasks — to look around.", icon=":material/info:")
-        st.button("Load demo data", key="home_load_demo", type="primary", on_click=_load_demo,
-                  args=(services,))
+        if allowed(actor, "users", CREATE):  # the demo set adds users, so only admins may load it
+            st.button("Load demo data", key="home_load_demo", type="primary", on_click=_load_demo,
+                      args=(services,))
+        else:
+            st.caption("Ask an administrator to load the demo data or import contacts.")
     else:
         cols = st.columns(5)
         cols[0].metric("Contacts", f"{counts.contacts:,}", border=True)
@@ -77,21 +81,23 @@ def overview() -> None:
         with right:
             st.subheader("Campaign performance")
             rows = [{"campaign": c.name, "metric": m, "count": getattr(c.stats, m)}
-                    for c in data.campaigns(services, actor) if c.stats.total_contacts
+                    for c in data.campaigns(services, actor) if c.stats.sent
                     for m in ("sent", "opened", "clicked", "replied")]
             if rows:
                 fig = px.bar(pd.DataFrame(rows), x="campaign", y="count", color="metric", barmode="group")
-                fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=340,
-                                  legend_title_text="", xaxis_title="")
+                fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=340, xaxis_title="",
+                                  legend={"title": "", "orientation": "h", "y": -0.15})
                 st.plotly_chart(fig, key="home_campaigns")
             else:
-                st.caption("No campaign has members yet.")
+                st.caption("No campaign has sent anything yet.")
 
         st.subheader("My tasks due in the next 7 days")
         mine = data.my_tasks_due(services, actor)
         if mine:
             frame = tasks_frame(mine, data.user_names(services, actor), services.clock())
-            st.dataframe(frame.drop(columns=["id", "assignee"]), hide_index=True, key="home_tasks")
+            st.dataframe(highlight_overdue(frame.drop(columns=["id", "assignee"])), hide_index=True,
+                         key="home_tasks",
+                         column_config={"overdue": st.column_config.CheckboxColumn("Overdue")})
             csv_download(frame, "my-tasks-due.csv", key="home_tasks_csv")
         else:
             st.caption("Nothing due — well done.")
@@ -115,5 +121,7 @@ navigation = st.navigation({
         st.Page("pages/Tasks.py", title="Tasks", icon=":material/task_alt:"),
     ],
     "Content": [st.Page("pages/Templates.py", title="Templates", icon=":material/description:")],
+    # The page itself tells non-admins it is not for them.
+    "Settings": [st.Page("pages/Admin.py", title="Admin", icon=":material/admin_panel_settings:")],
 })
 navigation.run()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cli import contacts, db, demo, imports, serve
+from cli import ai, contacts, db, demo, hubspot, imports, serve, voice
+from cli import users as users_cli
 
 app = typer.Typer(no_args_is_help=True, help="Sales agent platform command line.", pretty_exceptions_enable=False)
 app.add_typer(db.app, name="db", help="Database migrations and schema docs.")
@@ -14,6 +15,11 @@ app.add_typer(contacts.app, name="contacts", help="Contacts.")
 app.add_typer(serve.serve_app, name="serve", help="Run the dashboard or the public endpoints.")
 app.command("worker", help="Run the Huey worker (sending, sequences, periodic jobs).")(serve.worker)
 app.command("up", help="Run dashboard, public endpoints and worker together; Ctrl-C stops all.")(serve.up)
+app.command("propose", help="Research a contact's account and propose emails.")(ai.propose)
+app.add_typer(voice.app, name="voice", help="Voice profiles: train from videos and samples.")
+app.add_typer(hubspot.app, name="hubspot", help="HubSpot sync: run now, full import.")
+app.add_typer(users_cli.app, name="users", help="Users: create, list, sync role permissions.")
+app.add_typer(users_cli.apikeys_app, name="apikeys", help="API keys for programs (shown once).")
 
 
 @app.command()

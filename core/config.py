@@ -83,6 +83,65 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.auto
     huey_immediate: bool = False
     db_echo: bool = False
+    # Sending and tracking (issue 6)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: str = "starttls"
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    gmail_api_base: str = "https://gmail.googleapis.com/"
+    mailbox_encryption_key: SecretStr | None = None
+    send_lease_seconds: int = Field(default=120, ge=1)
+    tracking_flush_seconds: float = Field(default=1.0, gt=0)
+    tracking_batch_size: int = Field(default=500, ge=1)
+    tracking_scanner_seconds: int = Field(default=5, ge=0)
+    default_postal_address: str = ""
+    # Users, login, API and audit (issue 3)
+    auth_cookie_key: SecretStr | None = None
+    auth_cookie_expiry_days: float = Field(default=7.0, gt=0)
+    dashboard_base_url: str | None = None
+    bcrypt_rounds: int | None = Field(default=None, ge=4, le=16)
+    login_max_attempts: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    jwt_access_ttl_seconds: int = Field(default=900, ge=10)
+    jwt_refresh_ttl_seconds: int = Field(default=14 * 86400, ge=60)
+    api_key_rotation_grace_hours: float = Field(default=24.0, ge=0)
+    api_rate_limit_default: str = "100 per minute"
+    api_rate_limits: dict[str, str] = Field(default_factory=dict)
+    audit_retention_days: int = Field(default=365, ge=1)
+    activity_retention_days: int = Field(default=90, ge=1)
+    api_rate_limit_per_address: str = "300 per minute"
+    # Google sign-in, OpenID Connect (issue 3, seed 2.5)
+    oidc_issuer: str = "https://accounts.google.com"
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_uri: str | None = None
+    oidc_allowed_domains: str = ""
+    # HubSpot as the CRM of record (issue 7)
+    hubspot_access_token: SecretStr | None = None
+    hubspot_client_secret: SecretStr | None = None
+    hubspot_api_base: str = "https://api.hubapi.com"
+    hubspot_webhooks: bool = False
+    slack_webhook_url: SecretStr | None = None
+    # AI drafting (issue 4)
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_model_drafting: str = "gpt-4o-mini"
+    openai_model_analysis: str = "gpt-4o-mini"
+    openai_model_classification: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = Field(default=30.0, gt=0)
+    openai_max_attempts: int = Field(default=4, ge=1, le=10)
+    ai_daily_token_budget: int = Field(default=200_000, ge=0)
+    ai_concurrency: int = Field(default=8, ge=1, le=64)
+    research_fetch_websites: bool = False
+    research_fetch_max_bytes: int = Field(default=500_000, ge=1024)
+    research_fetch_timeout_seconds: float = Field(default=5.0, gt=0)
+    research_test_allow_hosts: list[str] = Field(default_factory=list)
+    # Contact queue (issue 5)
+    queue_model_concurrency: int = Field(default=4, ge=1, le=32)
 
     @field_validator("log_level")
     @classmethod
@@ -184,6 +243,50 @@ class Settings(BaseSettings):
             handle.write(key)
         return key
 
+    @cached_property
+    def effective_auth_cookie_key(self) -> str:
+        """The dashboard's login cookie key: configured, or generated once into the data folder (embedded)."""
+        if self.auth_cookie_key is not None:
+            key = self.auth_cookie_key.get_secret_value()
+            if key in _SAMPLE_COOKIE_KEYS or len(key.encode("utf-8")) < 32:
+                raise ConfigError("AUTH_COOKIE_KEY must be at least 32 random bytes, not a sample key")
+            return key
+        if not self.is_embedded and self.environment is Environment.production:
+            raise ConfigError("AUTH_COOKIE_KEY must be set when DATABASE_URL is (every replica needs the same)")
+        path = self.data_dir / "auth_cookie_key"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        return key
+
+    @property
+    def effective_bcrypt_rounds(self) -> int:
+        # Tests hash many passwords; the minimum work factor keeps them fast. Real runs use bcrypt's 12.
+        if self.bcrypt_rounds is not None:
+            return self.bcrypt_rounds
+        return 4 if self.environment is Environment.test else 12
+
+    @property
+    def effective_dashboard_url(self) -> str:
+        return (self.dashboard_base_url or f"http://127.0.0.1:{self.dashboard_port}").rstrip("/")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_client_id and self.oidc_client_secret)
+
+    @property
+    def effective_oidc_redirect_uri(self) -> str:
+        # The dashboard's root: Home.py's login gate finishes the sign-in from the code in the query string.
+        return self.oidc_redirect_uri or f"{self.effective_dashboard_url}/"
+
+    @property
+    def oidc_allowed_domain_list(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.oidc_allowed_domains.split(",") if d.strip()]
+
     @property
     def json_logs(self) -> bool:
         if self.log_format is LogFormat.auto:
@@ -198,6 +301,10 @@ class Settings(BaseSettings):
             "environment": self.environment.value,
             "public_base_url": self.public_base_url,
         }
+
+
+# streamlit-authenticator's documented sample keys: anyone could forge a login cookie with them.
+_SAMPLE_COOKIE_KEYS = frozenset({"some_key", "some_signature_key", "random_signature_key", "abcdef"})
 
 
 def mask_url_password(url: str) -> str:

@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from core.audit import service as audit
 from core.auth.actor import SYSTEM
 from core.auth.models import Role, User
+from core.auth.passwords import hash_password
+from core.auth.permissions import seed_role_permissions
 from core.campaigns.models import Campaign, CampaignMember, CampaignStatus, CampaignType, campaign_templates
 from core.content.models import (
     Draft,
@@ -39,6 +41,8 @@ from core.services import Services
 from core.voice.models import Tone, VoiceProfile, VoiceProfileVersion
 
 DEMO_USER_EMAIL = "demo@example.com"
+# Every demo user signs in with this password; `make run` prints it. Demo data only, never a real account.
+DEMO_PASSWORD = "demo-password"  # noqa: S105
 MARKER_CAMPAIGN = "Q1 Logistics Outbound"
 SEED = 20261129
 
@@ -172,6 +176,11 @@ def load_demo_data(services: Services, *, only_if_empty: bool = False) -> dict[s
                 user = User(email=email, name=name, title=title, roles=[r.value for r in roles])
                 session.add(user)
             users.append(user)
+        demo_hash = hash_password(DEMO_PASSWORD)  # hashed once: bcrypt is slow on purpose
+        for user in users:
+            if user.password_hash is None:
+                user.password_hash, user.email_verified = demo_hash, True
+        seed_role_permissions(session)
         session.flush()
         reps = [u for u in users if Role.sales_rep.value in u.roles or Role.admin.value in u.roles]
 

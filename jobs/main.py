@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import jobs.ops  # noqa: F401  (registers the heartbeat task and its start-up hook)
+from jobs import (
+    audit,  # noqa: F401  (nightly audit and activity retention)
+    hubspot,  # noqa: F401  (webhook events, sync runs, the poller)
+    queue,  # noqa: F401  (contact-queue research and proposal batches, queue sweeper)
+    sending,  # noqa: F401  (send ledger tasks, sweeper, tracking flush)
+)
 from jobs.huey_app import huey
 
 __all__ = ["huey"]

@@ -8,17 +8,19 @@ import plotly.express as px
 import streamlit as st
 
 from core.auth.actor import Actor
+from core.auth.permissions import CREATE, UPDATE, allowed
 from core.campaigns import service as campaigns_service
 from core.campaigns.models import CampaignStatus, CampaignType
 from core.campaigns.schemas import CampaignInput, CampaignView
 from core.services import Services
 from ui import data
 from ui.runtime import current_actor, start_rerun
-from ui.widgets import attempt, csv_download, label, pct, reset, show_flash
+from ui.widgets import attempt, csv_download, ensure_navigation, label, pct, reset, show_flash
 
-NEW_FORM_KEYS = ("campaigns_new_name", "campaigns_new_type", "campaigns_new_status", "campaigns_new_description",
-                 "campaigns_new_starts", "campaigns_new_ends")
+NEW_FORM_KEYS = ("campaigns_new_name", "campaigns_new_type", "campaigns_new_status",
+                 "campaigns_new_description", "campaigns_new_starts", "campaigns_new_ends")
 
+ensure_navigation()
 services = start_rerun("Campaigns")
 actor = current_actor(services)
 all_campaigns = data.campaigns(services, actor)
@@ -114,6 +116,8 @@ def detail() -> None:
     m[3].metric("Click rate", f"{pct(c.stats.click_rate)}%", border=True)
     m[4].metric("Reply rate", f"{pct(c.stats.reply_rate)}%", border=True)
 
+    if not allowed(actor, "campaigns", UPDATE):
+        return
     left, right = st.columns(2)
     with left, st.container(border=True):
         st.markdown("**Templates**")
@@ -123,17 +127,20 @@ def detail() -> None:
         if options:
             st.selectbox("Template to attach", options, key="campaign_template",
                          format_func=lambda t: templates[t])
-            st.button("Attach template", key="campaign_attach", on_click=_attach, args=(services, actor, c.id))
+            st.button("Attach template", key="campaign_attach", on_click=_attach,
+                      args=(services, actor, c.id))
     with right, st.container(border=True):
         st.markdown("**Status**")
         statuses = [s.value for s in CampaignStatus]
         st.selectbox("New status", statuses, index=statuses.index(c.status.value), format_func=label,
                      key="campaign_status")
-        st.button("Change status", key="campaign_set_status", on_click=_set_status, args=(services, actor, c.id))
+        st.button("Change status", key="campaign_set_status", on_click=_set_status,
+                  args=(services, actor, c.id))
 
     with st.container(border=True):
         st.markdown("**Add contacts**")
-        search = st.text_input("Find contacts", key="campaign_contact_search", placeholder="name, email or title")
+        search = st.text_input("Find contacts", key="campaign_contact_search",
+                               placeholder="name, email or title")
         found = data.contact_choices(services, actor, search.strip(), limit=50)
         # Picks survive a new search: keep their labels and list them first.
         labels: dict[int, str] = st.session_state.setdefault("campaign_contact_labels", {})
@@ -150,19 +157,25 @@ def new_campaign() -> None:
         st.text_input("Name *", key="campaigns_new_name")
         a, b = st.columns(2)
         a.selectbox("Type", [t.value for t in CampaignType], format_func=label, key="campaigns_new_type")
-        b.selectbox("Status", [s.value for s in CampaignStatus], format_func=label, key="campaigns_new_status")
+        b.selectbox("Status", [s.value for s in CampaignStatus], format_func=label,
+                    key="campaigns_new_status")
         st.text_area("Description", key="campaigns_new_description", height=80)
         a, b = st.columns(2)
         a.date_input("Starts on", value=None, key="campaigns_new_starts")
         b.date_input("Ends on", value=None, key="campaigns_new_ends")
-        st.form_submit_button("Create campaign", type="primary", on_click=_create, args=(services, actor))
+        st.form_submit_button("Create campaign", key="campaigns_new_submit", type="primary", on_click=_create,
+                              args=(services, actor))
 
 
 st.title("Campaigns")
-tab_all, tab_detail, tab_new = st.tabs(["All campaigns", "Campaign detail", "New campaign"], key="campaigns_tabs")
+tab_all, tab_detail, tab_new = st.tabs(["All campaigns", "Campaign detail", "New campaign"],
+                                       key="campaigns_tabs")
 with tab_all:
     overview()
 with tab_detail:
     detail()
 with tab_new:
-    new_campaign()
+    if allowed(actor, "campaigns", CREATE):
+        new_campaign()
+    else:
+        st.caption("Your role may not create campaigns.")

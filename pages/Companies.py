@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.auth.actor import Actor
+from core.auth.permissions import CREATE, UPDATE, allowed
 from core.crm import companies as companies_service
 from core.crm.schemas import CompanyInput, CompanyView
 from core.errors import SalesAgentError
@@ -19,6 +20,7 @@ from ui.widgets import (
     contacts_frame,
     csv_download,
     current_page,
+    ensure_navigation,
     filter_select,
     history_frame,
     page_controls,
@@ -34,6 +36,7 @@ SIZES = ["", "1-50", "51-200", "201-1000", "1001-5000", "5001+"]
 NEW_FORM_KEYS = ("companies_new_domain", "companies_new_name", "companies_new_industry", "companies_new_size",
                  "companies_new_employees", "companies_new_parent")
 
+ensure_navigation()
 services = start_rerun("Companies")
 actor = current_actor(services)
 names = data.company_choices(services, actor)
@@ -91,17 +94,14 @@ def detail(company_id: int) -> None:
         else:
             st.caption("Top-level company.")
         if info.subtree:
-            lines = ["  " * level + f"- {sub.name} ({sub.domain})" for sub, level in _tree(c.id, info.subtree)]
+            lines = ["  " * level + f"- {sub.name} ({sub.domain})"
+                     for sub, level in _tree(c.id, info.subtree)]
             st.markdown("Subsidiaries:\n\n" + "\n".join(lines))
         else:
             st.caption("No subsidiaries.")
 
-        parents: list[int | None] = [None, *[i for i in names if i != c.id]]
-        p1, p2 = st.columns([4, 1], vertical_alignment="bottom")
-        p1.selectbox("Parent company", parents, key=f"company_parent_{c.id}",
-                     index=parents.index(c.parent_id) if c.parent_id in parents else 0,
-                     format_func=lambda i: "(none — top level)" if i is None else names.get(i, str(i)))
-        p2.button("Set parent", key="company_set_parent", on_click=_set_parent, args=(services, actor, c.id))
+        if allowed(actor, "companies", UPDATE):
+            parent_control(c)
 
         tab_contacts, tab_history = st.tabs([f"Contacts ({info.contacts.total})", "History"])
         with tab_contacts:
@@ -114,6 +114,15 @@ def detail(company_id: int) -> None:
                 st.dataframe(history_frame(rows), hide_index=True, key="company_history")
             else:
                 st.caption("No recorded changes.")
+
+
+def parent_control(c: CompanyView) -> None:
+    parents: list[int | None] = [None, *[i for i in names if i != c.id]]
+    p1, p2 = st.columns([4, 1], vertical_alignment="bottom")
+    p1.selectbox("Parent company", parents, key=f"company_parent_{c.id}",
+                 index=parents.index(c.parent_id) if c.parent_id in parents else 0,
+                 format_func=lambda i: "(none — top level)" if i is None else names.get(i, str(i)))
+    p2.button("Set parent", key="company_set_parent", on_click=_set_parent, args=(services, actor, c.id))
 
 
 def _tree(root: int, subtree: list[CompanyView]) -> list[tuple[CompanyView, int]]:
@@ -164,7 +173,8 @@ def new_company() -> None:
         c.number_input("Employees", min_value=0, step=1, value=None, key="companies_new_employees")
         st.selectbox("Parent company", [None, *names], key="companies_new_parent",
                      format_func=lambda i: "(none — top level)" if i is None else names.get(i, str(i)))
-        st.form_submit_button("Create company", type="primary", on_click=_create, args=(services, actor))
+        st.form_submit_button("Create company", key="companies_new_submit", type="primary", on_click=_create,
+                              args=(services, actor))
 
 
 st.title("Companies")
@@ -172,4 +182,7 @@ tab_browse, tab_new = st.tabs(["Browse", "New company"], key="companies_tabs")
 with tab_browse:
     browse()
 with tab_new:
-    new_company()
+    if allowed(actor, "companies", CREATE):
+        new_company()
+    else:
+        st.caption("Your role may not create companies.")

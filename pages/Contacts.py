@@ -4,11 +4,13 @@ new contact, inline stage/owner edit, CSV import and export. Logic lives in core
 from __future__ import annotations
 
 import hashlib
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
 
 from core.auth.actor import Actor
+from core.auth.permissions import CREATE, IMPORT, UPDATE, allowed
 from core.crm import service as contacts_service
 from core.crm.importer import FIELDS, ImportOptions, detect_mapping, import_contacts, read_csv_headers
 from core.crm.models import LifecycleStage
@@ -23,6 +25,7 @@ from ui.widgets import (
     contacts_frame,
     csv_download,
     current_page,
+    ensure_navigation,
     filter_select,
     fmt_dt,
     history_frame,
@@ -42,6 +45,7 @@ OPEN = "contact_open_id"
 NEW_FORM_KEYS = ("contacts_new_email", "contacts_new_first", "contacts_new_last", "contacts_new_title",
                  "contacts_new_domain", "contacts_new_stage")
 
+ensure_navigation()
 services = start_rerun("Contacts")
 actor = current_actor(services)
 users = data.user_names(services, actor)
@@ -81,6 +85,17 @@ def _update(services: Services, actor: Actor, contact_id: int) -> None:
         areas=["contacts"], success=lambda c: f"Saved {c.full_name or c.email}.")
 
 
+def edit_controls(c: ContactView) -> None:
+    stages = [s.value for s in LifecycleStage]
+    owners = list(users) if c.owner_id is None or c.owner_id in users else [c.owner_id, *users]
+    e1, e2, e3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    e1.selectbox("Lifecycle stage", stages, index=stages.index(c.lifecycle_stage.value),
+                 format_func=label, key=f"contact_stage_{c.id}")
+    e2.selectbox("Owner", owners, index=owners.index(c.owner_id) if c.owner_id in owners else None,
+                 format_func=lambda uid: users.get(uid, f"user #{uid}"), key=f"contact_owner_{c.id}")
+    e3.button("Save", key="contact_save", on_click=_update, args=(services, actor, c.id))
+
+
 def detail(contact_id: int) -> None:
     try:
         info = data.contact_detail(services, actor, contact_id)
@@ -103,21 +118,16 @@ def detail(contact_id: int) -> None:
         right.markdown(f"**Enrichment** {c.enrichment_score}/100  \n**Source** {c.data_source or '—'}  \n"
                        f"**Created** {fmt_dt(c.created_at)}  \n**Updated** {fmt_dt(c.updated_at)}")
 
-        stages = [s.value for s in LifecycleStage]
-        owners = list(users) if c.owner_id is None or c.owner_id in users else [c.owner_id, *users]
-        e1, e2, e3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-        e1.selectbox("Lifecycle stage", stages, index=stages.index(c.lifecycle_stage.value), format_func=label,
-                     key=f"contact_stage_{c.id}")
-        e2.selectbox("Owner", owners, index=owners.index(c.owner_id) if c.owner_id in owners else None,
-                     format_func=lambda uid: users.get(uid, f"user #{uid}"), key=f"contact_owner_{c.id}")
-        e3.button("Save", key="contact_save", on_click=_update, args=(services, actor, c.id))
+        if allowed(actor, "contacts", UPDATE):
+            edit_controls(c)
 
         st.markdown("#### Company")
         if c.company is None:
             st.caption("No company (free-mail address or not known).")
         else:
-            st.markdown(f"**{c.company.name}** · {c.company.domain} · {c.company.industry or 'industry unknown'}"
-                        f" · {c.company.size or 'size unknown'}")
+            company = c.company
+            st.markdown(f"**{company.name}** · {company.domain} · {company.industry or 'industry unknown'}"
+                        f" · {company.size or 'size unknown'}")
             if info.ancestors:
                 st.markdown("Hierarchy: " + chain([*reversed(info.ancestors), c.company]))
             if info.subsidiaries:
@@ -187,7 +197,8 @@ def new_contact() -> None:
                       help="Leave empty to use the email's domain (free-mail addresses get no company).")
         st.selectbox("Lifecycle stage", [s.value for s in LifecycleStage], format_func=label,
                      key="contacts_new_stage")
-        st.form_submit_button("Create contact", type="primary", on_click=_create, args=(services, actor))
+        st.form_submit_button("Create contact", key="contacts_new_submit", type="primary", on_click=_create,
+                              args=(services, actor))
     st.caption("An address that already exists is merged: only its empty fields are filled.")
 
 
@@ -213,15 +224,16 @@ def import_csv() -> None:
             "field": st.column_config.SelectboxColumn("Field", options=[*FIELDS, IGNORE], required=True)})
     mapping = {str(r["CSV column"]): (None if r["field"] in (IGNORE, None) else str(r["field"]))
                for r in edited.to_dict("records")}
-    policy = st.radio("When an email already exists", ["update", "skip"], key="contacts_import_policy",
-                      horizontal=True, format_func=lambda p: {"update": "Update the contact",
-                                                              "skip": "Skip the row"}[p])
+    policies: dict[Literal["update", "skip"], str] = {"update": "Update the contact", "skip": "Skip the row"}
+    policy = st.radio("When an email already exists", list(policies), key="contacts_import_policy",
+                      horizontal=True, format_func=policies.__getitem__)
     if st.button("Import", key="contacts_import_run", type="primary"):
         # Runs in the page body, not a callback, so the progress bar can render in place.
         bar = st.progress(0.0, text="Importing…")
 
         def progress(done: int, total: int) -> None:
-            bar.progress(min(done / total, 1.0) if total else 1.0, text=f"Importing… {done:,} of {total:,} rows")
+            share = min(done / total, 1.0) if total else 1.0
+            bar.progress(share, text=f"Importing… {done:,} of {total:,} rows")
 
         try:
             report = import_contacts(services.uow(), actor=actor, data=raw, on_progress=progress,
@@ -242,6 +254,12 @@ tab_browse, tab_new, tab_import = st.tabs(["Browse", "New contact", "Import CSV"
 with tab_browse:
     browse()
 with tab_new:
-    new_contact()
+    if allowed(actor, "contacts", CREATE):
+        new_contact()
+    else:
+        st.caption("Your role may not create contacts.")
 with tab_import:
-    import_csv()
+    if allowed(actor, "contacts", IMPORT):
+        import_csv()
+    else:
+        st.caption("Your role may not import contacts.")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from core.auth.actor import Actor
+from core.auth.permissions import CREATE, UPDATE, allowed
 from core.crm import tasks as tasks_service
 from core.crm.models import TaskPriority, TaskStatus, TaskType
 from core.crm.schemas import TaskInput, TaskView
@@ -18,6 +19,7 @@ from ui.widgets import (
     attempt,
     contact_picker,
     csv_download,
+    ensure_navigation,
     filter_select,
     highlight_overdue,
     label,
@@ -31,6 +33,7 @@ OPEN, ALL = "open", "all"  # status filter choices besides the statuses themselv
 NEW_FORM_KEYS = ("tasks_new_title", "tasks_new_type", "tasks_new_due_date", "tasks_new_due_time",
                  "tasks_new_priority", "tasks_new_description")
 
+ensure_navigation()
 services = start_rerun("Tasks")
 actor = current_actor(services)
 users = data.user_names(services, actor)
@@ -54,7 +57,8 @@ def _set_status(services: Services, actor: Actor, task_id: int, status: TaskStat
 def _create(services: Services, actor: Actor) -> None:
     s = st.session_state
     due_date, due_time = s.get("tasks_new_due_date"), s.get("tasks_new_due_time") or time(9, 0)
-    created = attempt("tasks_new", lambda: tasks_service.create_task(services.uow(), actor=actor, data=TaskInput(
+    created = attempt("tasks_new", lambda: tasks_service.create_task(
+        services.uow(), actor=actor, data=TaskInput(
         title=s.get("tasks_new_title", ""), description=s.get("tasks_new_description") or None,
         type=TaskType(s["tasks_new_type"]), priority=TaskPriority(s["tasks_new_priority"]),
         due_at=datetime.combine(due_date, due_time, tzinfo=UTC) if due_date else None,
@@ -66,8 +70,9 @@ def _create(services: Services, actor: Actor) -> None:
 
 def filters() -> dict[str, object]:
     a, b, c = st.columns(3)
+    names = {OPEN: "Open (not complete)", ALL: "All"}
     status_choice = a.selectbox("Status", [OPEN, *[s.value for s in TaskStatus], ALL], key="tasks_status",
-                                format_func=lambda v: {OPEN: "Open (not complete)", ALL: "All"}.get(v, label(v)))
+                                format_func=lambda v: names.get(v, label(v)))
     with b:
         kind = filter_select("Type", list(TaskType), key="tasks_type")
     with c:
@@ -105,9 +110,11 @@ def actions() -> None:
                  args=(services, actor, task.id, TaskStatus.in_progress),
                  disabled=task.status is TaskStatus.in_progress)
         b.button("Mark complete", key="tasks_complete", on_click=_set_status, type="primary",
-                 args=(services, actor, task.id, TaskStatus.complete), disabled=task.status is TaskStatus.complete)
+                 args=(services, actor, task.id, TaskStatus.complete),
+                 disabled=task.status is TaskStatus.complete)
         c.button("Reopen", key="tasks_reopen", on_click=_set_status,
-                 args=(services, actor, task.id, TaskStatus.pending), disabled=task.status is TaskStatus.pending)
+                 args=(services, actor, task.id, TaskStatus.pending),
+                 disabled=task.status is TaskStatus.pending)
 
 
 def new_task() -> None:
@@ -127,7 +134,8 @@ def new_task() -> None:
         a.date_input("Due date", value=(now + timedelta(days=1)).date(), key="tasks_new_due_date")
         b.time_input("Due time (UTC)", value=time(9, 0), key="tasks_new_due_time")
         st.text_area("Notes", key="tasks_new_description", height=80)
-        st.form_submit_button("Create task", type="primary", on_click=_create, args=(services, actor))
+        st.form_submit_button("Create task", key="tasks_new_submit", type="primary", on_click=_create,
+                              args=(services, actor))
 
 
 st.title("Tasks")
@@ -139,6 +147,10 @@ with tab_team:
     team_member = filter_select("Assignee", list(users), key="tasks_team_assignee",
                                 format_func=lambda uid: users.get(uid, f"user #{uid}"))
     task_table("tasks_team_table", team_member, chosen, "team-tasks.csv")
-actions()
+if allowed(actor, "tasks", UPDATE):
+    actions()
 with tab_new:
-    new_task()
+    if allowed(actor, "tasks", CREATE):
+        new_task()
+    else:
+        st.caption("Your role may not create tasks.")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.auth.actor import Actor
+from core.auth.permissions import CREATE, UPDATE, allowed
 from core.content import service as content_service
 from core.content.models import SnippetCategory, TemplateCategory
 from core.content.schemas import SnippetInput, TemplateInput, TemplateView
@@ -19,6 +20,7 @@ from ui.widgets import (
     attempt,
     contact_picker,
     csv_download,
+    ensure_navigation,
     filter_select,
     fmt_dt,
     label,
@@ -30,6 +32,7 @@ from ui.widgets import (
 NEW = 0  # the "new template" choice of the template picker
 EDITOR = ("tpl_name", "tpl_category", "tpl_subject", "tpl_body")
 
+ensure_navigation()
 services = start_rerun("Templates")
 actor = current_actor(services)
 all_templates = {t.id: t for t in data.templates(services, actor)}
@@ -53,8 +56,9 @@ def _save(services: Services, actor: Actor) -> None:
             return content_service.create_template(services.uow(), actor=actor, data=TemplateInput(
                 name=s.get("tpl_name", ""), category=TemplateCategory(s["tpl_category"]),
                 subject=s.get("tpl_subject", ""), body=s.get("tpl_body", "")))
-        return content_service.save_template_version(services.uow(), actor=actor, template_id=template_id,
-                                                     subject=s.get("tpl_subject", ""), body=s.get("tpl_body", ""))
+        return content_service.save_template_version(
+            services.uow(), actor=actor, template_id=template_id, subject=s.get("tpl_subject", ""),
+            body=s.get("tpl_body", ""))
 
     saved = attempt("templates_editor", save, areas=["templates"],
                     success=lambda t: f"Saved {t.name}, version {t.latest.version}.")
@@ -65,8 +69,8 @@ def _save(services: Services, actor: Actor) -> None:
 def _insert_snippet() -> None:
     name = st.session_state.get("tpl_snippet")
     if name:
-        body = st.session_state.get("tpl_body", "")
-        st.session_state["tpl_body"] = f"{body.rstrip()}\n\n{{{{> {name}}}}}" if body.strip() else f"{{{{> {name}}}}}"
+        body, tag = st.session_state.get("tpl_body", ""), f"{{{{> {name}}}}}"
+        st.session_state["tpl_body"] = f"{body.rstrip()}\n\n{tag}" if body.strip() else tag
 
 
 def _restore(version_subject: str, version_body: str) -> None:
@@ -143,7 +147,7 @@ def editor() -> None:
     if st.session_state.get("templates_pick") not in options:
         st.session_state["templates_pick"] = options[1] if len(options) > 1 else NEW
     pick = st.selectbox("Template", options, key="templates_pick",
-                        format_func=lambda i: "➕ New template" if i == NEW else all_templates[i].name)
+                        format_func=lambda i: "+ New template" if i == NEW else all_templates[i].name)
     if st.session_state.get("tpl_loaded") != pick or "tpl_body" not in st.session_state:
         _fill_editor(all_templates.get(pick))
     existing = pick != NEW
@@ -159,8 +163,9 @@ def editor() -> None:
         st.text_area("Body", key="tpl_body", height=320)
         variables_help(snippet_names)
         show_flash("templates_editor")
-        st.button("Save as new version" if existing else "Create template", key="tpl_save", type="primary",
-                  on_click=_save, args=(services, actor))
+        if allowed(actor, "templates", UPDATE if existing else CREATE):
+            st.button("Save as new version" if existing else "Create template", key="tpl_save",
+                      type="primary", on_click=_save, args=(services, actor))
     with right:
         preview(st.session_state.get("tpl_subject", ""), st.session_state.get("tpl_body", ""))
     if existing:
@@ -173,14 +178,18 @@ def snippets_tab() -> None:
                            "variables": ", ".join(sn.variables)} for sn in items],
                          columns=["name", "category", "content", "variables"])
     st.dataframe(frame, hide_index=True, key="snippets_table")
+    if not allowed(actor, "snippets", CREATE):
+        return
     st.markdown("**New snippet**")
     show_flash("snippets_new")
     with st.form("snippets_new_form"):
         a, b = st.columns(2)
         a.text_input("Name (lowercase, digits, - or _)", key="snippet_new_name")
-        b.selectbox("Category", [c.value for c in SnippetCategory], format_func=label, key="snippet_new_category")
+        b.selectbox("Category", [c.value for c in SnippetCategory], format_func=label,
+                    key="snippet_new_category")
         st.text_area("Content", key="snippet_new_content", height=120)
-        st.form_submit_button("Create snippet", type="primary", on_click=_create_snippet, args=(services, actor))
+        st.form_submit_button("Create snippet", key="snippets_new_submit", type="primary",
+                              on_click=_create_snippet, args=(services, actor))
 
 
 st.title("Templates")

@@ -10,8 +10,10 @@ import re
 import time
 import uuid
 
+from apiflask import APIFlask
 from flask import Flask, Response, current_app, g, request
 
+import core
 from core.config import Settings, load_settings
 from core.logging import bind_trace_id, configure_logging, get_logger
 from core.services import Services, build_services
@@ -66,6 +68,23 @@ def _finish_response(response: Response) -> Response:
     return response
 
 
+def _register_api(app: APIFlask, settings: Settings) -> None:
+    """/api/v1 with its rate limit, activity records and problem+json errors (users issue)."""
+    from public_endpoints import api, api_auth
+
+    limiter = api_auth.make_limiter(app, settings)
+    limiter.limit(api_auth.limit_for(settings), key_func=api_auth.rate_key)(api.bp)
+    limiter.limit(api_auth.address_limit_for(settings), key_func=api_auth.address_key)(api.bp)
+    app.config["SECURITY_SCHEMES"] = api_auth.SECURITY_SCHEMES
+    app.error_processor(api.api_error)
+    app.register_blueprint(api.bp)
+    from public_endpoints import api_queue  # contact queue (issue 5): same credentials and limits
+
+    limiter.limit(api_auth.limit_for(settings), key_func=api_auth.rate_key)(api_queue.bp)
+    limiter.limit(api_auth.address_limit_for(settings), key_func=api_auth.address_key)(api_queue.bp)
+    app.register_blueprint(api_queue.bp)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the public app; settings and services are built here when not given (tests pass theirs)."""
     if settings is None and services is not None:
@@ -76,7 +95,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is None:
         services = build_services(settings)
 
-    app = Flask(__name__)
+    # APIFlask is a Flask that also builds /openapi.json and /docs from the API blueprints' schemas.
+    app = APIFlask(__name__, title="Sales Agent API", version=core.__version__, docs_ui="swagger-ui")
     app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
     app.config["SETTINGS"] = settings
     app.extensions[EXTENSION] = services
@@ -88,4 +108,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     errors.register_error_handlers(app)
     app.register_blueprint(health.bp)
+    from public_endpoints import webhooks
+
+    app.register_blueprint(webhooks.bp)
+    from public_endpoints import tracking, unsubscribe
+
+    tracking.init_app(app, services)  # /o/ pixel and /c/ clicks, with the event buffer
+    app.register_blueprint(unsubscribe.bp)
+    _register_api(app, settings)
     return app

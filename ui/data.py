@@ -16,6 +16,7 @@ import streamlit as st
 
 from core.audit import service as audit
 from core.auth.actor import Actor
+from core.auth.service import list_users
 from core.campaigns import service as campaigns_service
 from core.campaigns.models import CampaignStatus
 from core.campaigns.schemas import CampaignView
@@ -28,6 +29,7 @@ from core.crm import service as contacts_service
 from core.crm import tasks as tasks_service
 from core.crm.models import LifecycleStage, TaskPriority, TaskStatus, TaskType
 from core.crm.schemas import CompanyView, ContactView, Page, TaskView
+from core.errors import PermissionDenied
 from core.ops.service import WorkerStatus, worker_status
 from core.services import Services
 
@@ -74,24 +76,16 @@ def invalidate(*areas: str) -> None:
                 cached.clear()
 
 
-# Users ----------------------------------------------------------------------------------------------
-
-def users_available() -> bool:
-    try:
-        from core.auth.service import list_users  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
+# Users ---------------------------------------------------------------------------------------------
 
 @_cached("users")
 def user_names(_services: Services, actor: Actor) -> dict[int, str]:
-    """id -> display name of the team. Falls back to the signed-in user until core lists users."""
+    """id -> display name of the team, for owner and assignee pickers; just the actor for roles that
+    may not list users."""
     try:
-        from core.auth.service import list_users
-    except ImportError:
+        return {u.id: (u.name or u.email) for u in list_users(_services.uow(), actor=actor)}
+    except PermissionDenied:
         return {actor.user_id: actor.name or actor.email} if actor.user_id is not None else {}
-    return {u.id: (u.name or u.email) for u in list_users(_services.uow(), actor=actor)}
 
 
 # Overview ------------------------------------------------------------------------------------------
@@ -111,7 +105,8 @@ def overview_counts(_services: Services, actor: Actor) -> OverviewCounts:
     return OverviewCounts(
         contacts=contacts_service.list_contacts(uow(), actor=actor, limit=1).total,
         companies=companies_service.list_companies(uow(), actor=actor, limit=1).total,
-        active_campaigns=len(campaigns_service.list_campaigns(uow(), actor=actor, status=CampaignStatus.active)),
+        active_campaigns=len(campaigns_service.list_campaigns(uow(), actor=actor,
+                                                              status=CampaignStatus.active)),
         open_tasks=len(tasks_service.list_tasks(uow(), actor=actor, limit=100_000)),
         drafts_awaiting_approval=len(drafts_service.list_drafts(
             uow(), actor=actor, status=DraftStatus.pending_approval, limit=100_000)),
@@ -121,7 +116,8 @@ def overview_counts(_services: Services, actor: Actor) -> OverviewCounts:
 @_cached("overview")
 def contacts_by_stage(_services: Services, actor: Actor) -> dict[str, int]:
     """Lifecycle stage -> number of contacts, in funnel order."""
-    return {stage.value: contacts_service.list_contacts(_services.uow(), actor=actor, stage=stage, limit=1).total
+    uow = _services.uow
+    return {stage.value: contacts_service.list_contacts(uow(), actor=actor, stage=stage, limit=1).total
             for stage in LifecycleStage}
 
 
@@ -178,7 +174,8 @@ def contact_detail(_services: Services, actor: Actor, contact_id: int) -> Contac
 @_cached("contacts", "companies", "campaigns", "templates", "tasks")
 def history(_services: Services, actor: Actor, resource_type: str, resource_id: int) -> list[dict[str, Any]]:
     """Change history of one record, newest first: {at, actor_label, action, changes}."""
-    return audit.history_for(_services.uow(), actor=actor, resource_type=resource_type, resource_id=resource_id)
+    return audit.history_for(_services.uow(), actor=actor, resource_type=resource_type,
+                             resource_id=resource_id)
 
 
 # Companies -----------------------------------------------------------------------------------------
@@ -221,7 +218,8 @@ def company_detail(_services: Services, actor: Actor, company_id: int) -> Compan
         company=companies_service.get_company(uow(), actor=actor, company_id=company_id),
         ancestors=companies_service.company_ancestors(uow(), actor=actor, company_id=company_id),
         subtree=companies_service.subsidiaries(uow(), actor=actor, parent_id=company_id, recursive=True),
-        contacts=Listing.of(contacts_service.list_contacts(uow(), actor=actor, company_id=company_id, limit=200)),
+        contacts=Listing.of(contacts_service.list_contacts(uow(), actor=actor, company_id=company_id,
+                                                           limit=200)),
     )
 
 
@@ -235,7 +233,9 @@ def campaigns(_services: Services, actor: Actor) -> list[CampaignView]:
 # Templates and snippets ----------------------------------------------------------------------------
 
 @_cached("templates")
-def templates(_services: Services, actor: Actor, category: TemplateCategory | None = None) -> list[TemplateView]:
+def templates(
+    _services: Services, actor: Actor, category: TemplateCategory | None = None,
+) -> list[TemplateView]:
     return content_service.list_templates(_services.uow(), actor=actor, category=category)
 
 
@@ -266,7 +266,8 @@ def tasks(
     """Open tasks first by due date; type and priority narrow the (at most ``limit``) rows core returns."""
     found = tasks_service.list_tasks(_services.uow(), actor=actor, assignee_id=assignee_id, status=status,
                                      include_complete=include_complete, limit=limit)
-    return [t for t in found if (type is None or t.type is type) and (priority is None or t.priority is priority)]
+    return [t for t in found
+            if (type is None or t.type is type) and (priority is None or t.priority is priority)]
 
 
 @_cached("tasks")

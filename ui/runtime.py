@@ -1,17 +1,19 @@
-"""Per-process services and per-rerun context for the dashboard."""
+"""Per-process services and per-rerun context for the dashboard: sign-in gate, actor, page views."""
 
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import select
 
-from core.auth.actor import SYSTEM, Actor
-from core.auth.models import User, UserStatus
+from core.activity.service import record_activity
+from core.auth.actor import Actor
 from core.config import load_settings
-from core.demo import DEMO_USER_EMAIL
 from core.errors import ConfigError
-from core.logging import bind_trace_id, configure_logging
+from core.logging import bind_trace_id, configure_logging, get_logger
 from core.services import Services, build_services
+from ui.auth import login_gate, sidebar
+
+ACTOR_KEY = "auth_actor"
+log = get_logger("ui.runtime")
 
 
 @st.cache_resource(show_spinner=False)
@@ -22,26 +24,37 @@ def get_services() -> Services:
     return build_services(settings)
 
 
+def _record_page_view(services: Services, actor: Actor, page: str) -> None:
+    # A page view is arriving on a page, not every rerun that a widget on it triggers.
+    if st.session_state.get("auth_last_page") == page:
+        return
+    st.session_state["auth_last_page"] = page
+    try:
+        record_activity(services.uow(), kind="page_view", endpoint=page, user_id=actor.user_id,
+                        credential="dashboard")
+    except Exception as exc:  # the page matters more than our bookkeeping
+        log.warning("page view not recorded", error=type(exc).__name__)
+
+
 def start_rerun(page: str) -> Services:
-    """Call first on every page: builds services, tags this rerun's logs with a trace id."""
+    """Call first on every page: builds services, signs the user in (or stops), tags logs with a trace id."""
     try:
         services = get_services()
     except ConfigError as exc:
         st.error(str(exc))
         st.stop()
     bind_trace_id(process="dashboard", page=page)
+    actor = login_gate(services)
+    st.session_state[ACTOR_KEY] = actor
+    bind_trace_id(user_id=actor.user_id)
+    sidebar(services, actor)
+    _record_page_view(services, actor, page)
     return services
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def _actor_for(email: str, _services: Services) -> Actor | None:
-    with _services.uow() as uow:
-        user = uow.session.scalar(select(User).where(User.email == email))
-        if user is None or user.status is not UserStatus.active:
-            return None
-        return Actor(user_id=user.id, email=user.email, name=user.name, roles=frozenset(user.roles))
-
-
 def current_actor(services: Services) -> Actor:
-    """The signed-in user. Until login lands (users issue) the dashboard acts as the demo user."""
-    return _actor_for(DEMO_USER_EMAIL, services) or SYSTEM
+    """The signed-in user of this rerun (start_rerun put it there); signs in first if it did not run."""
+    actor = st.session_state.get(ACTOR_KEY)
+    if isinstance(actor, Actor):
+        return actor
+    return login_gate(services)

@@ -14,19 +14,25 @@ import streamlit as st
 from core.auth.actor import Actor
 from core.crm.schemas import CompanyView, ContactView, TaskView
 from core.errors import SalesAgentError
+from core.exporting import dataframe_to_csv_bytes
 from core.services import Services
 from ui import data
-
-try:
-    from core.exporting import dataframe_to_csv_bytes
-except ImportError:  # TEMP until core/exporting.py lands
-
-    def dataframe_to_csv_bytes(df: pd.DataFrame) -> bytes:
-        return df.to_csv(index=False).encode("utf-8")
 
 T = TypeVar("T")
 Kind = Literal["success", "error", "info", "warning"]
 ALL = "All"
+_LABELS = {"linkedin": "LinkedIn", "cta": "Call to action", "re_engagement": "Re-engagement"}
+
+
+def ensure_navigation() -> None:
+    """Call first on every page. Until some rerun has called st.navigation (in Home.py), Streamlit treats
+    pages/ as an old-style page folder, so a bookmarked /Contacts opened as the first request after a
+    restart would run that page alone: no sections, no wide layout. Rerun it through Home.py instead."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 # Formatting ----------------------------------------------------------------------------------------
@@ -36,7 +42,7 @@ def label(value: object) -> str:
     if value is None:
         return ""
     text = value.value if isinstance(value, Enum) else str(value)
-    return text.replace("_", " ").capitalize()
+    return _LABELS.get(text, text.replace("_", " ").capitalize())
 
 
 def fmt_dt(value: datetime | None) -> str:
@@ -48,12 +54,12 @@ def fmt_dt(value: datetime | None) -> str:
 
 
 def pct(rate: float) -> float:
-    """A 0–1 rate as a percentage rounded for tables and CSV (0.253 -> 25.3)."""
+    """A 0-1 rate as a percentage rounded for tables and CSV (0.253 -> 25.3)."""
     return round(rate * 100, 1)
 
 
 def chain(companies: Iterable[CompanyView]) -> str:
-    return " › ".join(c.name for c in companies)
+    return " > ".join(c.name for c in companies)
 
 
 # Errors and flash messages -------------------------------------------------------------------------
@@ -226,8 +232,8 @@ def contact_picker(services: Services, actor: Actor, *, key: str, label: str = "
     if not options:
         st.caption("No contact matches.")
         return None
-    picked: int | None = st.selectbox(
-        label, options, key=key, format_func=lambda cid: "(none)" if cid is None else choices.get(cid, str(cid)))
+    picked: int | None = st.selectbox(label, options, key=key, format_func=lambda cid: (
+        "(none)" if cid is None else choices.get(cid, str(cid))))
     return picked
 
 
@@ -250,7 +256,7 @@ def to_first_page(key: str) -> None:
 
 
 def page_controls(total: int, per_page: int, *, key: str) -> None:
-    """Pagination under a listing, with "x–y of n"."""
+    """Pagination under a listing, with "first-last of total"."""
     pages = max(1, -(-total // per_page))
     page = min(current_page(key), pages)
     first = (page - 1) * per_page + 1 if total else 0
@@ -258,4 +264,4 @@ def page_controls(total: int, per_page: int, *, key: str) -> None:
     with left:
         if pages > 1:
             st.pagination(pages, key=key)
-    right.caption(f"{first}–{min(page * per_page, total)} of {total}")
+    right.caption(f"{first:,} to {min(page * per_page, total):,} of {total:,}")

@@ -13,6 +13,10 @@ class Actor:
     email: str
     name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
+    # (resource, action) pairs read from role_permissions at sign-in; None means "use the roles' GRANTS".
+    permissions: frozenset[tuple[str, str]] | None = None
+    # How the actor got in, for activity records: "dashboard", "api_key:<prefix>", "token", "cli".
+    via: str = ""
 
     def has_role(self, role: Role) -> bool:
         return role.value in self.roles

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.audit import service as audit
 from core.auth.actor import Actor
-from core.auth.permissions import CREATE, DELETE, READ, UPDATE, require
+from core.auth.permissions import CREATE, DELETE, READ, UPDATE, require, require_owner
 from core.crm.companies import get_or_create_company, get_or_create_company_for_email
 from core.crm.emails import normalize_email
 from core.crm.models import Company, Contact, LifecycleStage, Suppression, SuppressionReason
@@ -95,6 +95,7 @@ def update_contact(uow: UnitOfWork, *, actor: Actor, contact_id: int, changes: C
     with uow:
         session = uow.session
         contact = _load(session, contact_id)
+        require_owner(actor, "contacts", contact.owner_id)
         values = changes.model_dump(exclude_unset=True)
         if "email" in values:
             new_email = normalize_email(values.pop("email"))
@@ -123,6 +124,7 @@ def delete_contact(uow: UnitOfWork, *, actor: Actor, contact_id: int) -> None:
     require(actor, "contacts", DELETE)
     with uow:
         contact = _load(uow.session, contact_id)
+        require_owner(actor, "contacts", contact.owner_id)
         snapshot = audit.snapshot_of(contact)
         uow.session.delete(contact)
         audit.record(uow.session, actor, "delete", "contact", contact_id, snapshot)

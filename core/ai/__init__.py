@@ -1,0 +1,1 @@
+"""AI drafting: research, prompts, the offline composer, agents, persona, personalisation and usage."""

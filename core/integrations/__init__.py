@@ -1,0 +1,1 @@
+"""Adapters for outside systems, each behind a Protocol in base.py."""

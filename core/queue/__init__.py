@@ -1,0 +1,1 @@
+"""The contact queue: research, proposals, review and approval (issue 5)."""

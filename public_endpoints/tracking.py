@@ -1,0 +1,139 @@
+"""GET /o/<token>.gif (open pixel) and GET /c/<token> (click redirect), seed 6.4 / 6.5.
+
+The pixel is served whatever happens to the recording; a click redirects only to the URL stored for that
+opaque link id. Events go to a buffer on the request path and are written in batches by a flusher thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from sqlalchemy import select
+
+from core.logging import get_logger
+from core.mail.models import EventType, TrackedLink
+from core.mail.tracking import (
+    TOKEN_PATTERN,
+    EventBuffer,
+    MemoryEventBuffer,
+    RedisEventBuffer,
+    record_tracking_events,
+    tracking_event,
+)
+from core.services import Services
+
+bp = Blueprint("tracking", __name__)
+log = get_logger("public_endpoints.tracking")
+EXTENSION = "sales_agent_tracking"
+
+# The smallest transparent GIF: 1×1, 43 bytes.
+PIXEL = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
+         b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate, private", "Pragma": "no-cache", "Expires": "0"}
+
+
+class TrackingRecorder:
+    """The buffer plus a daemon thread writing it to the database every TRACKING_FLUSH_SECONDS."""
+
+    def __init__(self, services: Services, buffer: EventBuffer) -> None:
+        self.services, self.buffer = services, buffer
+        self._links: OrderedDict[str, str] = OrderedDict()  # token -> URL; links never change once stored
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def push(self, event: dict[str, Any]) -> None:
+        self.buffer.push(event)
+        if self._thread is None:
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tracking-flusher", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.services.settings.tracking_flush_seconds):
+            self.flush()
+
+    def flush(self) -> int:
+        """Write everything buffered now, batch by batch; returns how many events were stored."""
+        settings, stored = self.services.settings, 0
+        while True:
+            batch = self.buffer.drain(settings.tracking_batch_size)
+            if not batch:
+                return stored
+            try:
+                stored += record_tracking_events(self.services.uow(), events=batch,
+                                                 secret=settings.effective_secret_key,
+                                                 scanner_seconds=settings.tracking_scanner_seconds)
+            except Exception as exc:  # a failed batch is logged and dropped: tracking never takes the app down
+                log.error("tracking batch not written", error=str(exc), size=len(batch))
+                return stored
+
+    def link_url(self, token: str) -> str | None:
+        with self._lock:
+            if token in self._links:
+                return self._links[token]
+        with self.services.uow() as uow:
+            url = uow.session.scalar(select(TrackedLink.url).where(TrackedLink.token == token))
+        if url is not None:
+            with self._lock:
+                self._links[token] = url
+                if len(self._links) > 50_000:
+                    self._links.popitem(last=False)
+        return url
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.flush()
+
+
+def recorder() -> TrackingRecorder:
+    found: TrackingRecorder = current_app.extensions[EXTENSION]
+    return found
+
+
+def init_app(app: Flask, services: Services) -> None:
+    settings = services.settings
+    buffer: EventBuffer = RedisEventBuffer(settings.redis_url) if settings.redis_url else MemoryEventBuffer()
+    app.extensions[EXTENSION] = TrackingRecorder(services, buffer)
+    app.register_blueprint(bp)
+
+
+def _client_ip() -> str | None:
+    # The first X-Forwarded-For hop is only trusted behind a proxy that sets it (gunicorn forwarded_allow_ips).
+    return request.remote_addr
+
+
+@bp.get("/o/<path:name>", merge_slashes=False)
+def open_pixel(name: str) -> Response:
+    try:
+        token = name.removesuffix(".gif")
+        if TOKEN_PATTERN.fullmatch(token):
+            recorder().push(tracking_event(EventType.open, token, user_agent=request.user_agent.string,
+                                           ip=_client_ip()))
+    except Exception as exc:  # the pixel is served even when recording fails
+        log.warning("open not recorded", error=str(exc))
+    return Response(PIXEL, status=200, mimetype="image/gif", headers=NO_CACHE)
+
+
+@bp.get("/c/<path:token>", merge_slashes=False)
+def click(token: str) -> Response:
+    url = recorder().link_url(token) if TOKEN_PATTERN.fullmatch(token) else None
+    if url is None or not url.lower().startswith(("https://", "http://")):
+        body = render_template("recipient_page.html", title="Link not found",
+                               message="This link is not valid or has expired.", action=None)
+        return Response(body, status=404, mimetype="text/html", headers=NO_CACHE)
+    try:
+        recorder().push(tracking_event(EventType.click, token, user_agent=request.user_agent.string,
+                                       ip=_client_ip()))
+    except Exception as exc:  # the recipient still gets where they wanted to go
+        log.warning("click not recorded", error=str(exc))
+    response = Response(status=302, headers={**NO_CACHE, "Location": url})
+    response.autocorrect_location_header = False
+    return response

@@ -1,0 +1,105 @@
+"""Google sign-in in a real browser: Chromium, the dashboard under `streamlit run`, the fake identity provider."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from core.auth.actor import SYSTEM
+from core.auth.models import Role
+from core.auth.schemas import UserInput
+from core.auth.service import create_user
+from core.config import load_settings
+from core.db import Base, make_engine
+from core.services import build_services
+from tests.fakes.oidc_provider import FakeOidcProvider
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[tuple[str, FakeOidcProvider]]:
+    """`streamlit run Home.py` on a free port, on an empty SQLite database with one admin, Google sign-in on."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with FakeOidcProvider(redirect_uris=(url + "/",)) as idp:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update({"DATA_DIR": str(tmp_path / "data"), "ENVIRONMENT": "test", "DASHBOARD_BASE_URL": url,
+                    "OIDC_ISSUER": idp.issuer, "OIDC_CLIENT_ID": idp.client_id,
+                    "OIDC_CLIENT_SECRET": idp.client_secret})
+        settings = load_settings(_env_file=None, data_dir=tmp_path / "data", environment="test", database_url="")
+        engine = make_engine(settings)
+        Base.metadata.create_all(engine)
+        services = build_services(settings, engine=engine)
+        create_user(services.uow(), actor=SYSTEM, data=UserInput(email="admin@example.com", name="Ada",
+                                                                 roles=[Role.admin], password="a-long-password"))
+        services.dispose()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if requests.get(url + "/_stcore/health", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                time.sleep(0.2)
+            else:
+                pytest.fail("the dashboard did not start within 30 s")
+            yield url, idp
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_google_sign_in_in_a_browser_lands_signed_in_and_survives_a_reload(dashboard) -> None:
+    url, idp = dashboard
+    idp.next_identity = {"sub": "42", "email": "pat@example.com", "email_verified": True, "name": "Pat Prospect"}
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(url, timeout=30_000)
+            page.get_by_text("Sign in with Google").click(timeout=30_000)
+            # Google's redirect brings the browser back to the dashboard, which finishes the sign-in.
+            try:
+                page.get_by_text("Signed in as").wait_for(timeout=15_000)
+            except Exception:
+                print("DEBUG URL", page.url, "BODY", page.inner_text("body"), "TOKENS", idp.token_requests)
+                raise
+            assert "Pat Prospect" in page.inner_text("body")
+            assert "code=" not in page.url  # the one-use code is taken out of the address bar
+            page.wait_for_timeout(3000)
+            print("DEBUG COOKIES", page.context.cookies())
+            page.reload()
+            try:
+                page.get_by_text("Signed in as").wait_for(timeout=10_000)
+            except Exception:
+                print("DEBUG2 URL", page.url, "BODY", page.inner_text("body")[-600:])
+                raise  # the login cookie, not a new Google trip
+            assert len(idp.token_requests) == 1
+        finally:
+            browser.close()
