@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -112,16 +115,52 @@ def overview() -> None:
     st.caption(f"Signed in as {actor.name or actor.email} · {fmt_dt(services.clock())} UTC")
 
 
-navigation = st.navigation({
-    "Overview": [st.Page(overview, title="Home", icon=":material/home:", default=True)],
+# (file, title, icon) per section, in menu order.
+SECTIONS: dict[str, list[tuple[str, str, str]]] = {
     "Pipeline": [
-        st.Page("pages/Contacts.py", title="Contacts", icon=":material/contacts:"),
-        st.Page("pages/Companies.py", title="Companies", icon=":material/domain:"),
-        st.Page("pages/Campaigns.py", title="Campaigns", icon=":material/campaign:"),
-        st.Page("pages/Tasks.py", title="Tasks", icon=":material/task_alt:"),
+        ("Contacts.py", "Contacts", "contacts"),
+        ("Companies.py", "Companies", "domain"),
+        ("Campaigns.py", "Campaigns", "campaign"),
+        ("Tasks.py", "Tasks", "task_alt"),
     ],
-    "Content": [st.Page("pages/Templates.py", title="Templates", icon=":material/description:")],
-    # The page itself tells non-admins it is not for them.
-    "Settings": [st.Page("pages/Admin.py", title="Admin", icon=":material/admin_panel_settings:")],
-})
-navigation.run()
+    "Outreach": [
+        ("Queue.py", "Queue", "format_list_numbered"),
+        ("Proposal_Approval.py", "Proposal approval", "rate_review"),
+        ("Drafting.py", "Drafting", "edit_note"),
+    ],
+    "Content": [
+        ("Templates.py", "Templates", "description"),
+        ("Voice_Training.py", "Voice training", "record_voice_over"),
+        ("Preview.py", "Preview", "preview"),
+    ],
+    "Delivery": [
+        ("Sending.py", "Sending", "send"),
+        ("Outbox.py", "Outbox", "outbox"),
+    ],
+    "Insights": [
+        ("Email_Performance.py", "Email performance", "insights"),
+        ("Queue_Metrics.py", "Queue metrics", "monitoring"),
+    ],
+    # These pages tell a user without the rights that they are not for them.
+    "Settings": [
+        ("Integrations.py", "Integrations", "hub"),
+        ("Admin.py", "Admin", "admin_panel_settings"),
+    ],
+}
+
+
+def _navigation() -> dict[str, list[Any]]:
+    pages_dir = Path(__file__).resolve().parent / "pages"
+    menu: dict[str, list[Any]] = {
+        "Overview": [st.Page(overview, title="Home", icon=":material/home:", default=True)]}
+    for section, entries in SECTIONS.items():
+        menu[section] = [st.Page(f"pages/{name}", title=title, icon=f":material/{icon}:")
+                         for name, title, icon in entries if (pages_dir / name).exists()]
+    # A page file not sorted into a section yet is still reachable (st.navigation ignores pages/ otherwise).
+    listed = {name for entries in SECTIONS.values() for name, _, _ in entries}
+    menu["More"] = [st.Page(f"pages/{path.name}") for path in sorted(pages_dir.glob("*.py"))
+                    if path.name not in listed and not path.name.startswith("_")]
+    return {section: pages for section, pages in menu.items() if pages}
+
+
+st.navigation(_navigation()).run()

@@ -34,7 +34,7 @@ lint: install
 	$(BIN)/ruff check .
 
 typecheck: install
-	$(BIN)/mypy core jobs public_endpoints cli ui
+	$(BIN)/mypy core jobs public_endpoints cli ui pages Home.py
 
 pytest: install
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-report=xml $(PYTEST_ARGS)

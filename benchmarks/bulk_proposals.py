@@ -23,8 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import core.models  # noqa: F401  (every table in the metadata)
 from core.ai.bulk import propose_for_contacts
@@ -39,6 +38,7 @@ from core.db import Base
 from core.integrations.llm import OpenAICompatibleModel
 from core.services import build_services
 
+ROOT = Path(__file__).resolve().parent.parent
 INDUSTRIES = ["Logistics", "Software", "Manufacturing", "Healthcare", "Retail"]
 
 

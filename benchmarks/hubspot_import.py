@@ -75,7 +75,8 @@ def main() -> None:
         achieved = requests / elapsed
         load = os.getloadavg()[0]  # the machine is shared: a busy one lowers the ratio
         print(f"imported={job.records_synced} requests={requests} seconds={elapsed:.1f} cpu_seconds={cpu:.1f} "
-              f"achieved_rps={achieved:.2f} ceiling_rps={ceiling:.2f} server_429={statuses.count(429)}")
+              f"achieved_rps={achieved:.2f} ceiling_rps={ceiling:.2f} server_429={statuses.count(429)} "
+              f"quota_wait_seconds={crm.limiter.waited:.1f}")
         print(f"RESULT hubspot_import_throughput ratio={achieved / ceiling:.3f} target=0.9 contacts={contacts} "
               f"seconds={elapsed:.1f} requests={requests} surfaced_429={surfaced_429} "
               f"server_429={statuses.count(429)} status={job.status.value} load={load:.2f}")

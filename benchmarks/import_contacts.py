@@ -25,12 +25,12 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import core.models  # noqa: E402,F401  (every table in the metadata)
-from core.auth.actor import SYSTEM  # noqa: E402
-from core.config import load_settings  # noqa: E402
-from core.crm.importer import ImportOptions, import_contacts  # noqa: E402
-from core.db import Base  # noqa: E402
-from core.services import build_services  # noqa: E402
+import core.models  # noqa: F401  (every table in the metadata)
+from core.auth.actor import SYSTEM
+from core.config import load_settings
+from core.crm.importer import ImportOptions, import_contacts
+from core.db import Base
+from core.services import build_services
 
 # Apollo's people export (a realistic subset of its ~60 columns).
 HEADERS = [
@@ -181,8 +181,9 @@ def main() -> int:
         try:
             engine = create_engine(url)
             if backend == "sqlite":  # the same pragmas as the application's engine
-                from core.db import _sqlite_pragmas
                 from sqlalchemy import event
+
+                from core.db import _sqlite_pragmas
 
                 event.listen(engine, "connect", _sqlite_pragmas)
             baseline_s, ours_s, report = float("inf"), float("inf"), None

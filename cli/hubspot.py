@@ -28,7 +28,7 @@ def sync_(
 
     def progress(done: int, total: int | None) -> None:
         if not as_json:
-            typer.echo(f"  {done} records read", err=True)
+            typer.echo(f"  {done} of {total} records read" if total else f"  {done} records read", err=True)
 
     with user_errors():
         jobs = sync.sync_now(svc.uow, crm, actor=SYSTEM, full=full, alerts=svc.connectors.get("alerts"),  # type: ignore[arg-type]

@@ -20,7 +20,6 @@ from ui import data
 from ui import queue as view
 from ui.runtime import current_actor, start_rerun
 from ui.widgets import (
-    csv_download,
     current_page,
     ensure_navigation,
     page_controls,
@@ -147,7 +146,9 @@ def table(query: QueueQuery) -> list[int]:
     event = st.dataframe(frame, hide_index=True, key="queue_table", selection_mode="multi-row", on_select="rerun",
                          column_config={"id": None})
     page_controls(page.total, view.PER_PAGE, key="queue_page")
-    csv_download(frame, "queue.csv", key="queue_csv")
+    st.download_button("Download CSV", data=view.entries_csv(services, actor, query), file_name="queue.csv",
+                       mime="text/csv", key="queue_csv", icon=":material/download:", on_click="ignore",
+                       disabled=frame.empty)
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     if selected_row(event) is not None:
         return [page.items[i].id for i in rows if i < len(page.items)]
@@ -167,7 +168,7 @@ def bulk(shown: list[int]) -> None:
     b.button(f"Draft proposals for {len(to_propose)} entries", key="queue_propose", type="primary",
              disabled=not to_propose or not can_write, on_click=_start,
              args=(services, actor, "propose", to_propose))
-    st.page_link("pages/Proposal_Approval.py", label="Review proposals →", icon=":material/rate_review:")
+    view.page_link("pages/Proposal_Approval.py", "Review proposals →", ":material/rate_review:")
 
 
 def failed(owner_id: int | None) -> None:
@@ -176,11 +177,13 @@ def failed(owner_id: int | None) -> None:
     if not page.items:
         return
     with st.expander(f"Failed entries ({page.total})", expanded=True):
-        for e in page.items:
-            left, right = st.columns([5, 1], vertical_alignment="center")
-            left.markdown(f"**{view.safe_markdown(e.contact_name)}** · {view.safe_markdown(e.failure_reason or '')}")
-            right.button("Retry", key=f"queue_retry_{e.id}", on_click=_retry, args=(services, actor, e.id),
-                         disabled=not can_write)
+        reasons = {e.id: f"{e.contact_name}: {e.failure_reason or 'no reason recorded'}" for e in page.items}
+        st.dataframe(pd.DataFrame({"failed entry": list(reasons.values())}), hide_index=True, key="queue_failed_table")
+        with st.form("queue_retry_form", border=False):
+            st.selectbox("Entry to retry", list(reasons), key="queue_retry_pick",
+                         format_func=lambda i: reasons.get(i, str(i)))
+            st.form_submit_button("Retry", key="queue_retry", disabled=not can_write,
+                                  on_click=lambda: _retry(services, actor, st.session_state["queue_retry_pick"]))
 
 
 def add() -> None:

@@ -25,8 +25,8 @@ counts = outbox.status_counts(services, actor)
 for column, status in zip(st.columns(len(SendStatus)), SendStatus, strict=True):
     column.metric(label(status), counts.get(status.value, 0))
 
-status = st.selectbox("Status", [ALL, *(s.value for s in SendStatus)], key="sending_status", format_func=label)
-entries = outbox.ledger_entries(services, actor, None if status == ALL else status)
+status_filter = st.selectbox("Status", [ALL, *(s.value for s in SendStatus)], key="sending_status", format_func=label)
+entries = outbox.ledger_entries(services, actor, None if status_filter == ALL else status_filter)
 frame = outbox.ledger_frame(entries)
 st.dataframe(frame, key="sending_table", hide_index=True)
 csv_download(frame, "send_ledger.csv", key="sending_csv")

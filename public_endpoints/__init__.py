@@ -83,6 +83,11 @@ def _register_api(app: APIFlask, settings: Settings) -> None:
     limiter.limit(api_auth.limit_for(settings), key_func=api_auth.rate_key)(api_queue.bp)
     limiter.limit(api_auth.address_limit_for(settings), key_func=api_auth.address_key)(api_queue.bp)
     app.register_blueprint(api_queue.bp)
+    from public_endpoints import api_analytics  # email performance (issue 6): same credentials and limits
+
+    limiter.limit(api_auth.limit_for(settings), key_func=api_auth.rate_key)(api_analytics.bp)
+    limiter.limit(api_auth.address_limit_for(settings), key_func=api_auth.address_key)(api_analytics.bp)
+    app.register_blueprint(api_analytics.bp)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:

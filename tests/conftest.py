@@ -7,19 +7,21 @@ With REQUIRE_SERVICES=1 (set by .ci/run) an unreachable PostgreSQL or Redis fail
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 import core.models  # noqa: F401
 from core.auth.actor import Actor
 from core.auth.models import Role, User
 from core.config import Settings, load_settings
-from core.db import Base, make_engine
+from core.db import Base
 from core.services import Services, build_services
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -76,12 +78,34 @@ def postgres_schema_url(postgres_server_url: str) -> Iterator[str]:
     yield postgres_server_url
 
 
-def _truncate_all(url: str) -> None:
-    engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+_pg_engines: dict[str, Engine] = {}
+
+
+def _empty_all_tables(url: str) -> None:
+    """DELETE in reverse dependency order: several times faster than TRUNCATE for tables this small."""
+    engine = _pg_engines.get(url)
+    if engine is None:
+        engine = _pg_engines[url] = create_engine(url, poolclass=NullPool)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file with the whole schema, copied for each test instead of running create_all each time."""
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
     engine.dispose()
+    return path
+
+
+def fresh_sqlite_settings(tmp_path: Path, template: Path, **overrides: object) -> Settings:
+    s = sqlite_test_settings(tmp_path, **overrides)
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, s.data_dir / "sales_agent.db")
+    return s
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -92,25 +116,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
     if backend == "sqlite":
-        s = sqlite_test_settings(tmp_path)
-        engine = make_engine(s)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        yield s
+        yield fresh_sqlite_settings(tmp_path, request.getfixturevalue("sqlite_template"))
         return
     url = request.getfixturevalue("postgres_schema_url")
     yield make_test_settings(data_dir=tmp_path / "data", database_url=url)
-    _truncate_all(url)
+    _empty_all_tables(url)
 
 
 @pytest.fixture
-def sqlite_settings(tmp_path: Path) -> Settings:
+def sqlite_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
     """SQLite only, for tests whose subject is not the database (pages, CLI output)."""
-    s = sqlite_test_settings(tmp_path)
-    engine = make_engine(s)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return s
+    return fresh_sqlite_settings(tmp_path, sqlite_template)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -84,6 +85,7 @@ def _remember(actor: Actor, issued_at: datetime) -> None:
 
 def _forget(authenticator: Any | None) -> None:
     st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop("auth_cookie_until", None)
     for name in ("authentication_status", "username", "name", "email", "roles"):
         st.session_state[name] = None
     if authenticator is not None:
@@ -145,10 +147,21 @@ def _sign_in_form(services: Services, authenticator: Any) -> Actor | None:
     return actor
 
 
+COOKIE_RENDER_SECONDS = 30.0
+
+
 def _start_session(actor: Actor, now: datetime, authenticator: Any) -> None:
     _remember(actor, now)
     st.session_state.update(authentication_status=True, username=actor.email, name=actor.name, email=actor.email)
+    st.session_state["auth_cookie_until"] = time.monotonic() + COOKIE_RENDER_SECONDS
     authenticator.cookie_controller.set_cookie()
+
+
+def _keep_setting_cookie(services: Services) -> None:
+    # The cookie is written by a browser component; a rerun right after sign-in would unmount it before a
+    # slow browser ran it, so it is drawn again on every rerun for a short while.
+    if time.monotonic() < st.session_state.get("auth_cookie_until", 0.0):
+        _authenticator(services).cookie_controller.set_cookie()
 
 
 # Google sign-in -----------------------------------------------------------------------------------------
@@ -172,14 +185,17 @@ def _google_link(services: Services) -> None:
                 unsafe_allow_html=True)
 
 
-def _google_callback(services: Services, authenticator: Any) -> Actor | None:
-    """Finish a Google sign-in when the browser comes back with ?code=…&state=… (or ?error=…)."""
+def _google_callback(services: Services) -> Actor | None:
+    """Finish a Google sign-in when the browser comes back with ?code=…&state=… (or ?error=…).
+
+    Plain Python until the session is remembered: a Streamlit call could be where a rerun interrupts
+    this run, and the code works only once.
+    """
     params = st.query_params
     code, state, error = params.get("code"), params.get("state"), params.get("error")
     provider = _identity_provider(services)
     if provider is None or not state or not (code or error):
         return None
-    st.query_params.clear()  # the code works once; a reload must not present it again
     if error:
         st.session_state["auth_notice"] = "Google sign-in was cancelled."
         return None
@@ -194,9 +210,15 @@ def _google_callback(services: Services, authenticator: Any) -> Actor | None:
     except ConnectorError:
         st.session_state["auth_error"] = "Google could not be reached to finish the sign-in. Try again."
         return None
-    _user_id.clear()
-    _start_session(actor, now, authenticator)
+    _remember(actor, now)
     return actor
+
+
+def _drop_google_params() -> None:
+    # The code is spent: keep it out of the address bar, reloads and bookmarks.
+    if st.query_params.get("state") and (st.query_params.get("code") or st.query_params.get("error")):
+        for name in ("code", "state", "scope", "authuser", "prompt", "hd", "error", "iss"):
+            st.query_params.pop(name, None)
 
 
 def _set_password_form(services: Services, token: str) -> None:
@@ -256,11 +278,19 @@ def login_gate(services: Services) -> Actor:
     """The signed-in actor; otherwise renders the sign-in (or set-password) form and stops the page."""
     actor = _session_actor(services)
     if actor is not None:
+        _keep_setting_cookie(services)
+        _drop_google_params()
         return actor
+    google = _google_callback(services)  # before any widget is drawn: see its docstring
     authenticator = _authenticator(services)
+    if google is not None:
+        _start_session(google, datetime.fromisoformat(st.session_state[SESSION_KEY]["issued_at"]), authenticator)
+        _drop_google_params()
+        return google
+    _drop_google_params()
     if st.session_state.pop("auth_delete_cookie", False):
         _forget(authenticator)
-    actor = _cookie_actor(services, authenticator) or _google_callback(services, authenticator)
+    actor = _cookie_actor(services, authenticator)
     if actor is not None:
         return actor
     token = st.query_params.get("set_password")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 
 from core.auth.actor import Actor
-from core.mail import queries
+from core.mail import analytics, queries
+from core.mail.analytics import EmailPerformance, PerformanceRow
 from core.mail.models import SendStatus
 from core.mail.queries import OutboxMessageView
 from core.mail.schemas import InboundView, LedgerEntryView
@@ -58,3 +61,16 @@ def framed(html: str, width: int) -> str:
     """The message inside a box of a client's width (desktop or phone), as the iframe's document."""
     return (f'<div style="max-width:{width}px;margin:0 auto;border:1px solid #ddd;padding:12px;'
             f'font-family:Arial,sans-serif;font-size:14px">{html}</div>')
+
+
+@_cached(AREA, ttl=60)
+def email_performance(_services: Services, actor: Actor, days: int, group_by: str | None) -> EmailPerformance:
+    until = _services.clock() + timedelta(minutes=1)
+    return analytics.email_performance(_services.uow(), actor=actor, since=until - timedelta(days=days), until=until,
+                                       group_by=group_by)  # type: ignore[arg-type]
+
+
+def performance_frame(rows: list[PerformanceRow]) -> pd.DataFrame:
+    return pd.DataFrame([r.as_dict() for r in rows],
+                        columns=["key", "sent", "delivered", "human_opens", "machine_opens", "clicks", "replies",
+                                 "bounces", "open_rate", "click_rate", "reply_rate", "bounce_rate"])

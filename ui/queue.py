@@ -17,6 +17,7 @@ from core.auth.actor import Actor
 from core.content import drafts as drafts_service
 from core.content.models import DraftStatus
 from core.content.schemas import DraftView
+from core.exporting import dataframe_to_csv_bytes
 from core.queue import batches, service
 from core.queue.metrics import queue_metrics
 from core.queue.models import QueuePriority, QueueStatus
@@ -34,7 +35,7 @@ _CACHED: list[Any] = []
 def _cached(func: F) -> F:
     cached = st.cache_data(ttl=TTL, show_spinner=False)(func)
     _CACHED.append(cached)
-    return cached  # type: ignore[no-any-return]
+    return cached  # type: ignore[return-value]
 
 
 def invalidate() -> None:
@@ -58,6 +59,13 @@ def status_counts(_services: Services, actor: Actor, owner_id: int | None) -> di
 @_cached
 def entries_page(_services: Services, actor: Actor, query: QueueQuery) -> EntryPage:
     return service.list_queue(_services.uow(), actor=actor, query=query)
+
+
+@_cached
+def entries_csv(_services: Services, actor: Actor, query: QueueQuery) -> bytes:
+    """The CSV of one page of rows (the cached page, formatted once rather than on every rerun)."""
+    page = entries_page(_services, actor, query)
+    return dataframe_to_csv_bytes(entries_frame(page.items, data.user_names(_services, actor)))
 
 
 @_cached
@@ -114,3 +122,13 @@ def safe_markdown(text: str) -> str:
 def approved_drafts(_services: Services, actor: Actor, limit: int = 20) -> list[DraftView]:
     """The latest approved drafts (what the rep approved waits here until a mailbox sends it)."""
     return drafts_service.list_drafts(_services.uow(), actor=actor, status=DraftStatus.approved, limit=limit)
+
+
+def page_link(page: str, label: str, icon: str) -> None:
+    """st.page_link, or a hint while the page is not yet in Home.py's navigation (page links need it)."""
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except StreamlitAPIException:
+        st.caption(f"{label} (in the menu under Rep workspace)")

@@ -1,9 +1,10 @@
 """Bulk proposals: emails for many contacts at once, with at most ``concurrency`` model calls in flight.
 
 The database is touched only in a few short transactions, never by the workers: one read of the contacts
-and their suppressions, one read of today's token use, one research read (and cache write) per chunk of contacts, done by the calling
-thread while the pool's model calls are in flight; the workers draft (prompt, model call, checks, scores)
-without touching the database, and the calling thread records the usage rows in one transaction per chunk.
+and their suppressions, one read of today's token use, and one research read (and cache write) per chunk
+of contacts, done by the calling thread while the pool's model calls are in flight. The workers draft
+(prompt, model call, checks, scores) without touching the database; the calling thread records the usage
+rows in one transaction per chunk of finished contacts.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ READ, CREATE, UPDATE, DELETE, IMPORT = "read", "create", "update", "delete", "im
 _ALL = frozenset({READ, CREATE, UPDATE, DELETE, IMPORT})
 _RESOURCES = ("contacts", "companies", "campaigns", "templates", "snippets", "drafts", "tasks",
               "voice_profiles", "users", "audit", "api_keys", "mailboxes", "sending", "ai", "integrations",
-              "queue")
+              "queue", "analytics")
 
 # Reps work contacts, drafts and tasks; managers also run campaigns and content; admins everything.
 GRANTS: Mapping[Role, Mapping[str, frozenset[str]]] = {
@@ -35,6 +35,7 @@ GRANTS: Mapping[Role, Mapping[str, frozenset[str]]] = {
         "users": frozenset({READ}),
         "audit": frozenset({READ}),
         "integrations": frozenset({READ}),  # HubSpot sync: managers watch it, admins run and configure it
+        "analytics": frozenset({READ}),
     },
     Role.sales_rep: {
         "contacts": frozenset({READ, CREATE, UPDATE, IMPORT}),
@@ -50,6 +51,7 @@ GRANTS: Mapping[Role, Mapping[str, frozenset[str]]] = {
         "ai": frozenset({READ, CREATE}),  # research and drafting with the model, within the token budget
         "queue": frozenset({READ, CREATE, UPDATE, DELETE}),  # their own entries (require_owner)
         "users": frozenset({READ}),
+        "analytics": frozenset({READ}),
     },
     Role.viewer: {r: frozenset({READ}) for r in _RESOURCES
                   if r not in ("users", "audit", "api_keys", "ai", "integrations")},

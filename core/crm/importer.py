@@ -11,6 +11,7 @@ from itertools import repeat
 from typing import Any, Literal, cast
 
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.audit import service as audit
@@ -33,14 +34,15 @@ from core.crm.import_mapping import (
 from core.crm.models import Company, Contact, LawfulBasis, LifecycleStage
 from core.crm.service import ENRICHMENT_WEIGHTS
 from core.db import utcnow
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.uow import UnitOfWork
 
 __all__ = ["FIELDS", "ImportOptions", "ImportReport", "RowError", "detect_mapping", "enrichment_score_of",
            "import_contacts", "read_csv_headers"]
 
 CHUNK_ROWS = 5_000  # rows per existing-email lookup and per bulk write
-PROGRESS_EVERY = 1_000
+PROGRESS_EVERY = 1_000  # records read and mapped between two progress reports
+
 
 @dataclass
 class ImportOptions:
@@ -178,7 +180,8 @@ class _Writer:
                    *(Contact.__table__.c[name] for name in CONTACT_COLUMNS),
                    Company.industry.label("company_industry"), Company.size.label("company_size_")]
         query = select(*columns).outerjoin(Company, Company.id == Contact.company_id)
-        return {row.email: dict(row._mapping) for row in self.session.execute(query.where(Contact.email.in_(emails)))}
+        found = self.session.execute(query.where(Contact.email.in_(emails)))
+        return {row.email: dict(row._mapping) for row in found}
 
     def _resolve_companies(self, cols: Columns, changed: dict[str, list[Any]],
                            existing: dict[str, dict[str, Any]]) -> None:
@@ -191,7 +194,8 @@ class _Writer:
                 if domain and domain not in known and domain not in wanted:
                     wanted[domain] = (name, industry, size)
         for email, row in changed.items():
-            if row[_COMPANY] and row[_COMPANY] not in known and (row[_DOMAIN] or not existing[email]["company_id"]):
+            names_one = row[_DOMAIN] or not existing[email]["company_id"]  # else its company stays
+            if row[_COMPANY] and row[_COMPANY] not in known and names_one:
                 wanted.setdefault(row[_COMPANY], (row[_NAME], row[_INDUSTRY], row[_SIZE]))
         if not wanted:
             return
@@ -230,6 +234,7 @@ class _Writer:
         if not self.postgres:
             names, exprs, params = self._insert_plan(cols, ids, scores, lambda _index, _cast: "?")
             rows = list(zip(*params, strict=False))  # data_source repeats endlessly
+            rows.sort()  # by email: neighbouring index pages stay cached, a quarter off the insert time
             connection.exec_driver_sql(f"INSERT INTO contacts ({names}) VALUES ({exprs})", rows)
             return
         # COPY into a temporary table, then one INSERT ... SELECT: several times faster than INSERT batches.
@@ -240,11 +245,13 @@ class _Writer:
         names, exprs, params = self._insert_plan(
             cols, ids, scores, lambda index, cast: f"c{index}::{cast}" if cast else f"c{index}")
         driver: Any = connection.connection.driver_connection
+        staged_names = ", ".join(f"c{i}" for i in range(len(params)))
         with driver.cursor() as cursor:
-            with cursor.copy(f"COPY import_rows ({', '.join(f'c{i}' for i in range(len(params)))}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY import_rows ({staged_names}) FROM STDIN") as copy:
                 for row in zip(*params, strict=False):
                     copy.write_row(row)
-            cursor.execute(f"INSERT INTO contacts ({names}) SELECT {exprs} FROM import_rows")
+            # In email order (byte order: no collation cost) so the unique index is filled page by page.
+            cursor.execute(f'INSERT INTO contacts ({names}) SELECT {exprs} FROM import_rows ORDER BY c0 COLLATE "C"')
             cursor.execute("TRUNCATE import_rows")
 
     def _insert_plan(self, cols: Columns, ids: list[int | None], scores: list[int],
@@ -296,6 +303,15 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _concurrent_edits_as_conflict() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError:
+        # Someone added one of these emails or domains since we looked; the transaction rolls back whole.
+        raise Conflict("contacts or companies in this file were added by someone else meanwhile; "
+                       "nothing was imported, please run the import again") from None
+
 
 def import_contacts(
     uow: UnitOfWork,
@@ -317,7 +333,7 @@ def import_contacts(
     mapper, total = RowMapper(mapping, headers), len(lines) - 1
     if total < 1:
         raise ValidationFailed("the file has a header line but no rows")
-    with uow, _without_cyclic_gc():
+    with uow, _without_cyclic_gc(), _concurrent_edits_as_conflict():
         writer = _Writer(uow.session, actor, options, report)
         for chunk, starts, broken, position in record_chunks(lines, bad, len(headers), PROGRESS_EVERY):
             report.errors.extend(RowError(line, reason) for line, reason in broken)

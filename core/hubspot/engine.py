@@ -13,23 +13,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.audit import service as audit
 from core.audit.models import AuditEntry
 from core.auth.actor import Actor
-from core.crm.models import Company, Contact, LifecycleStage
+from core.crm.models import Contact
 from core.crm.service import calculate_enrichment_score
 from core.db import utcnow
+from core.hubspot import rows
 from core.hubspot.mapping import (
     HUBSPOT_TYPE,
     KEY_FIELD,
     MODELS,
-    SYNCABLE_FIELDS,
     FieldMap,
     incoming,
     outgoing,
@@ -68,6 +69,10 @@ class SyncPlan:
     def properties(self) -> list[str]:
         return [f.theirs for f in self.mapping]
 
+    @cached_property
+    def pulled(self) -> list[FieldMap]:
+        return [f for f in self.mapping if f.pulls()]
+
 
 @dataclass
 class Applied:
@@ -78,6 +83,7 @@ class Applied:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (hubspot id, message)
     created_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
+    company_links: list[tuple[int, int | None, int]] = field(default_factory=list)  # (contact, old, new company)
 
     @property
     def synced(self) -> int:
@@ -88,58 +94,6 @@ def snapshot_changes(record: CRMRecord) -> Changes:
     """Every property of a fetched record, stamped with the record's modification time."""
     stamp = ms_of(record.updated_at)
     return {name: (value, stamp) for name, value in record.properties.items()}
-
-
-# Reading a batch as plain rows ------------------------------------------------------------------------------
-
-def _links_for(session: Session, object_type: ObjectType, hubspot_ids: list[str]) -> dict[str, SimpleNamespace]:
-    if not hubspot_ids:
-        return {}
-    rows = session.execute(select(CrmLink.id, CrmLink.local_id, CrmLink.hubspot_id, CrmLink.property_times,
-                                  CrmLink.pushed_hashes, CrmLink.local_synced_at)
-                           .where(CrmLink.object_type == object_type, CrmLink.hubspot_id.in_(hubspot_ids)))
-    return {row.hubspot_id: SimpleNamespace(**row._mapping) for row in rows}
-
-
-def _load_locals(session: Session, object_type: ObjectType, where: Any) -> dict[int, SimpleNamespace]:
-    """Our records' synced columns (plus what the enrichment score reads) as plain namespaces, by id."""
-    model = MODELS[object_type]
-    names = ("id", "updated_at", *SYNCABLE_FIELDS[object_type])
-    columns: list[Any] = [getattr(model, name) for name in names]
-    if object_type is ObjectType.contact:
-        columns += [Contact.company_id, Contact.technologies, Company.industry.label("_company_industry"),
-                    Company.size.label("_company_size")]
-        query = select(*columns).outerjoin(Company, Contact.company_id == Company.id).where(where)
-    else:
-        query = select(*columns).where(where)
-    out: dict[int, SimpleNamespace] = {}
-    for row in session.execute(query):
-        data = dict(row._mapping)
-        industry, size = data.pop("_company_industry", None), data.pop("_company_size", None)
-        obj = SimpleNamespace(**data)
-        if object_type is ObjectType.contact:
-            obj.company = SimpleNamespace(industry=industry, size=size) if obj.company_id else None
-        out[obj.id] = obj
-    return out
-
-
-def _blank(actor: Actor, object_type: ObjectType, key: str, now: datetime) -> SimpleNamespace:
-    """A record HubSpot has and we do not, before its values are applied (inserted at the end of the batch)."""
-    values: dict[str, Any] = {name: None for name in SYNCABLE_FIELDS[object_type]}
-    values.update(id=None, updated_at=now, created_at=now, created_by_id=actor.user_id)
-    if object_type is ObjectType.contact:
-        values.update(email=key, lifecycle_stage=LifecycleStage.prospect, technologies=[], company_id=None,
-                      company=None, owner_id=None, data_source="HubSpot", enrichment_score=0)
-    else:
-        values.update(domain=key, name=key)
-    return SimpleNamespace(**values)
-
-
-def _insert_row(object_type: ObjectType, obj: SimpleNamespace) -> dict[str, Any]:
-    names = [*SYNCABLE_FIELDS[object_type], "created_at", "updated_at", "created_by_id"]
-    if object_type is ObjectType.contact:
-        names += ["technologies", "owner_id", "data_source", "enrichment_score"]
-    return {name: getattr(obj, name) for name in names}
 
 
 # Applying -------------------------------------------------------------------------------------------------
@@ -157,16 +111,18 @@ class _Writes:
 
 
 def apply_changes(session: Session, actor: Actor, plan: SyncPlan, batch: dict[str, Changes], *,
-                  audit_summary: dict[str, Any] | None = None) -> Applied:
+                  audit_summary: dict[str, Any] | None = None,
+                  companies: dict[str, list[str]] | None = None) -> Applied:
     """Apply HubSpot changes (hubspot id -> property changes) to our records; never commits.
 
     ``audit_summary`` (the full import) writes one audit row for the whole batch instead of one per record.
+    ``companies`` (contact id -> associated company ids, v4) points our contacts at those companies.
     """
     result, writes, now = Applied(), _Writes(), utcnow()
     object_type, key_field = plan.object_type, KEY_FIELD[plan.object_type]
     model = MODELS[object_type]
-    links = _links_for(session, object_type, list(batch))
-    locals_ = _load_locals(session, object_type, model.id.in_([link.local_id for link in links.values()]))
+    links = rows.links_for(session, object_type, list(batch))
+    locals_ = rows.load_locals(session, object_type, model.id.in_([link.local_id for link in links.values()]))
     for hubspot_id, known in list(links.items()):
         if known.local_id not in locals_:  # deleted on our side: the link no longer points anywhere
             writes.dead_links.append(known.id)
@@ -174,7 +130,7 @@ def apply_changes(session: Session, actor: Actor, plan: SyncPlan, batch: dict[st
     new_keys = {hid: incoming(key_field, changes.get(key_field.theirs, (None, 0))[0], None)
                 for hid, changes in batch.items() if hid not in links}
     wanted = {k for k in new_keys.values() if k}
-    holders = _load_locals(session, object_type, getattr(model, key_field.ours).in_(wanted)) if wanted else {}
+    holders = rows.load_locals(session, object_type, getattr(model, key_field.ours).in_(wanted)) if wanted else {}
     taken = set(session.scalars(select(CrmLink.local_id).where(
         CrmLink.object_type == object_type, CrmLink.local_id.in_(list(holders))))) if holders else set()
     by_key = {getattr(obj, key_field.ours): obj for obj in holders.values()}
@@ -196,7 +152,7 @@ def apply_changes(session: Session, actor: Actor, plan: SyncPlan, batch: dict[st
                 continue
             fresh_keys.add(key)
             created = holder is None
-            obj = holder if holder is not None else _blank(actor, object_type, key, now)
+            obj = holder if holder is not None else rows.blank(actor, object_type, key, now)
             link = SimpleNamespace(id=None, local_id=obj.id, hubspot_id=hubspot_id, property_times={},
                                    pushed_hashes={}, local_synced_at=None)
         else:
@@ -235,8 +191,38 @@ def apply_changes(session: Session, actor: Actor, plan: SyncPlan, batch: dict[st
             writes.link_updates.append({"id": link.id, "property_times": link.property_times,
                                         "pushed_hashes": link.pushed_hashes, "last_pulled_at": now,
                                         "local_synced_at": link.local_synced_at})
-    _write(session, actor, plan, writes, result, audit_summary)
+    _write(session, plan, writes, result)
+    if companies and object_type is ObjectType.contact:
+        result.company_links = _link_companies(session, companies)
+    _audit(session, actor, plan, writes, result, audit_summary)
     return result
+
+
+def _link_companies(session: Session, companies: dict[str, list[str]]) -> list[tuple[int, int | None, int]]:
+    """Our contacts take the company HubSpot associates them with, when we hold it (links are matched by id).
+
+    An association missing in HubSpot clears nothing here: a company set on our side is kept and pushed.
+    """
+    wanted = {company for ids in companies.values() for company in ids}
+    ours: dict[str, int] = {hubspot_id: local_id for hubspot_id, local_id in session.execute(
+        select(CrmLink.hubspot_id, CrmLink.local_id).where(CrmLink.object_type == ObjectType.company,
+                                                          CrmLink.hubspot_id.in_(wanted)))} if wanted else {}
+    linked = session.execute(select(CrmLink.hubspot_id, Contact.id, Contact.company_id)
+                           .join(Contact, Contact.id == CrmLink.local_id)
+                           .where(CrmLink.object_type == ObjectType.contact, CrmLink.hubspot_id.in_(list(companies))))
+    changes: list[tuple[int, int | None, int]] = []
+    for hubspot_id, contact_id, current in linked:
+        candidates = [ours[c] for c in companies[hubspot_id] if c in ours]
+        if candidates and current not in candidates:
+            changes.append((contact_id, current, candidates[0]))
+    if not changes:
+        return changes
+    rows.update_many(session, rows.table(Contact), [{"id": c, "company_id": new} for c, _, new in changes])
+    # The enrichment score counts a known company, so it is recomputed for the contacts that gained one.
+    fresh = rows.load_locals(session, ObjectType.contact, Contact.id.in_([c for c, _, _ in changes]))
+    rows.update_many(session, rows.table(Contact), [{"id": obj.id, "enrichment_score": calculate_enrichment_score(
+        cast(Contact, obj))} for obj in fresh.values()])
+    return changes
 
 
 def _update_row(object_type: ObjectType, obj: SimpleNamespace, synced_fields: list[str]) -> dict[str, Any]:
@@ -247,36 +233,17 @@ def _update_row(object_type: ObjectType, obj: SimpleNamespace, synced_fields: li
     return row
 
 
-def _link_row(object_type: ObjectType, link: SimpleNamespace, now: datetime) -> dict[str, Any]:
-    return {"object_type": object_type, "local_id": link.local_id, "hubspot_id": link.hubspot_id,
-            "property_times": link.property_times, "pushed_hashes": link.pushed_hashes,
-            "local_synced_at": link.local_synced_at, "last_pulled_at": now, "last_pushed_at": None}
-
-
-def _table(model: type[Any]) -> Table:
-    return cast(Table, model.__table__)
-
-
-def _update_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One executemany UPDATE by id (Core, not the ORM bulk layer: it costs more than the SQL on a page)."""
-    names = [name for name in rows[0] if name != "id"]
-    statement = (table.update().where(table.c.id == bindparam("row_id"))
-                 .values({name: bindparam(f"new_{name}") for name in names}))
-    session.execute(statement, [{"row_id": row["id"], **{f"new_{n}": row[n] for n in names}} for row in rows])
-
-
-def _write(session: Session, actor: Actor, plan: SyncPlan, writes: _Writes, result: Applied,
-           audit_summary: dict[str, Any] | None) -> None:
+def _write(session: Session, plan: SyncPlan, writes: _Writes, result: Applied) -> None:
     object_type, model, now = plan.object_type, MODELS[plan.object_type], utcnow()
     if writes.dead_links:
         session.execute(delete(CrmLink).where(CrmLink.id.in_(writes.dead_links)))
     if writes.new_objects:
-        rows = [_insert_row(object_type, obj) for obj, _ in writes.new_objects]
+        new_rows = [rows.insert_row(object_type, obj) for obj, _ in writes.new_objects]
         key = KEY_FIELD[object_type].ours
         # Plain executemany, then the new ids by key: ordered RETURNING makes SQLite insert row by row.
-        session.execute(_table(model).insert(), rows)
+        session.execute(rows.table(model).insert(), new_rows)
         column = getattr(model, key)
-        found = session.execute(select(column, model.id).where(column.in_([row[key] for row in rows])))
+        found = session.execute(select(column, model.id).where(column.in_([row[key] for row in new_rows])))
         ids: dict[str, int] = {key_value: new_id for key_value, new_id in found}
         for obj, link in writes.new_objects:
             new_id = ids[getattr(obj, key)]
@@ -284,26 +251,35 @@ def _write(session: Session, actor: Actor, plan: SyncPlan, writes: _Writes, resu
             result.created_ids.append(new_id)
             writes.new_links.append(link)
     if writes.local_updates:
-        _update_many(session, _table(model), writes.local_updates)
+        rows.update_many(session, rows.table(model), writes.local_updates)
     if writes.new_links:
-        session.execute(_table(CrmLink).insert(), [_link_row(object_type, link, now) for link in writes.new_links])
+        session.execute(rows.table(CrmLink).insert(),
+                        [rows.link_row(object_type, link, now) for link in writes.new_links])
     if writes.link_updates:
-        _update_many(session, _table(CrmLink), writes.link_updates)
+        rows.update_many(session, rows.table(CrmLink), writes.link_updates)
+
+
+def _audit(session: Session, actor: Actor, plan: SyncPlan, writes: _Writes, result: Applied,
+           audit_summary: dict[str, Any] | None) -> None:
+    """One row per batch (the full import) or one per record changed, inserted in one statement."""
+    object_type, now = plan.object_type, utcnow()
     entries: list[dict[str, Any]] = []
     base = {"actor_id": actor.user_id, "actor_label": actor.label, "resource_type": object_type.value, "at": now}
     if audit_summary is not None:
-        if result.created_ids or result.updated_ids:
+        if result.created_ids or result.updated_ids or result.company_links:
             entries.append({**base, "action": "import_from_hubspot", "resource_id": None, "changes": audit.plain({
                 **audit_summary, "created": result.created_ids, "updated": result.updated_ids,
-                "unchanged": result.unchanged})})
+                "unchanged": result.unchanged, "company_set": [[c, new] for c, _, new in result.company_links]})})
     else:
         synced = [f.ours for f in plan.mapping if f.pulls()]
         entries += [{**base, "action": "create", "resource_id": str(obj.id), "changes": audit.plain(
             {n: [None, getattr(obj, n)] for n in synced})} for obj, _ in writes.new_objects]
         entries += [{**base, "action": "sync_from_hubspot", "resource_id": str(local_id), "changes": diff}
                     for local_id, diff in writes.diffs]
+        entries += [{**base, "action": "sync_from_hubspot", "resource_id": str(contact_id),
+                     "changes": {"company_id": [old, new]}} for contact_id, old, new in result.company_links]
     if entries:
-        session.execute(_table(AuditEntry).insert(), entries)
+        session.execute(rows.table(AuditEntry).insert(), entries)
 
 
 class _FieldClash(Exception):
@@ -316,8 +292,8 @@ def _apply_one(session: Session, plan: SyncPlan, link: SimpleNamespace, obj: Sim
     agreed: dict[str, Any] = dict(link.pushed_hashes or {})
     locally_dirty = link.local_synced_at is None or obj.updated_at > link.local_synced_at
     changed = False
-    for fmap in plan.mapping:
-        if not fmap.pulls() or fmap.theirs not in changes:
+    for fmap in plan.pulled:
+        if fmap.theirs not in changes:
             continue
         value, stamp = changes[fmap.theirs]
         value = value or None
@@ -325,11 +301,13 @@ def _apply_one(session: Session, plan: SyncPlan, link: SimpleNamespace, obj: Sim
             continue  # stale: a newer value for this property was already applied
         times[fmap.theirs] = stamp
         incoming_hash = value_hash(value)
-        if agreed.get(fmap.theirs) == incoming_hash:
+        last_agreed = agreed.get(fmap.theirs)
+        if last_agreed == incoming_hash:
             continue  # our own push coming back, or a repeat of what we already hold
         current = getattr(obj, fmap.ours)
-        ours_out = outgoing(fmap, obj)
-        ours_changed = fmap.theirs in agreed and value_hash(ours_out) != agreed[fmap.theirs]
+        # Only a property both sides once agreed on can have changed on ours (a new record has none).
+        ours_out = outgoing(fmap, obj) if last_agreed is not None else None
+        ours_changed = last_agreed is not None and value_hash(ours_out) != last_agreed
         if locally_dirty and ours_changed and ours_out != value:
             if plan.policy is ConflictPolicy.manual:
                 _hold_conflict(session, plan, link, fmap, ours_out, value, stamp)

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.crm.models import Company, Contact
 from core.db import utcnow
 from core.hubspot.engine import SyncPlan, ms_of
 from core.hubspot.mapping import MODELS, outgoing, value_hash
-from core.hubspot.models import CrmLink
+from core.hubspot.models import CrmLink, ObjectType
 from core.integrations.base import CRMRecord
 
 
@@ -68,3 +68,18 @@ def record_pushes(session: Session, plan: SyncPlan, pushed: list[tuple[PendingPu
         link.local_synced_at = pending.claimed_updated_at
         link.last_pushed_at = now
     session.flush()
+
+
+def company_pairs(session: Session, contact_ids: list[int]) -> list[tuple[str, str]]:
+    """(HubSpot contact id, HubSpot company id) of these contacts whose company is linked too."""
+    if not contact_ids:
+        return []
+    contact_link, company_link = aliased(CrmLink), aliased(CrmLink)
+    rows = session.execute(
+        select(contact_link.hubspot_id, company_link.hubspot_id)
+        .select_from(Contact)
+        .join(contact_link, (contact_link.local_id == Contact.id) & (contact_link.object_type == ObjectType.contact))
+        .join(company_link, (company_link.local_id == Contact.company_id)
+              & (company_link.object_type == ObjectType.company))
+        .where(Contact.id.in_(contact_ids)))
+    return [(contact, company) for contact, company in rows]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.auth.actor import Actor
@@ -19,10 +20,10 @@ from core.errors import ConnectorError
 from core.hubspot.engine import Applied, Changes, SyncPlan, apply_changes, snapshot_changes
 from core.hubspot.mapping import KEY_FIELD
 from core.hubspot.models import HubSpotSyncError, HubSpotSyncJob, JobKind, JobStatus, ObjectType
-from core.hubspot.push import PendingPush, claim_pushes, record_pushes
+from core.hubspot.push import PendingPush, claim_pushes, company_pairs, record_pushes
 from core.hubspot.schemas import SyncJobView
 from core.hubspot.service import RESOURCE, plan_of, setting_row
-from core.integrations.base import AlertChannel, CRMConnector, CRMPage, CRMRecord
+from core.integrations.base import AlertChannel, CRMConnector, CRMRecord
 from core.logging import get_logger
 from core.uow import UnitOfWork
 
@@ -43,10 +44,11 @@ def _start(uows: UowFactory, actor: Actor, kind: JobKind, object_type: ObjectTyp
 
 
 def _record_page(uows: UowFactory, actor: Actor, job_id: int, plan: SyncPlan, batch: dict[str, Changes], *,
-                 summarise: bool = False, **cursor: object) -> Applied:
+                 summarise: bool = False, companies: dict[str, list[str]] | None = None,
+                 **cursor: object) -> Applied:
     """Apply one page of HubSpot records and advance the job and cursor, all in one transaction."""
     with uows() as uow:
-        applied = apply_changes(uow.session, actor, plan, batch,
+        applied = apply_changes(uow.session, actor, plan, batch, companies=companies,
                                 audit_summary={"job_id": job_id} if summarise else None)
         job = uow.session.get(HubSpotSyncJob, job_id)
         assert job is not None
@@ -91,6 +93,19 @@ def _batch_of(records: list[CRMRecord]) -> dict[str, Changes]:
     return {r.id: snapshot_changes(r) for r in records}
 
 
+@dataclass(frozen=True)
+class ImportPage:
+    records: list[CRMRecord]
+    after: str | None
+    companies: dict[str, list[str]]  # contact id -> associated company ids (contacts only)
+
+
+def _companies_of(crm: CRMConnector, plan: SyncPlan, records: list[CRMRecord]) -> dict[str, list[str]]:
+    if plan.object_type is not ObjectType.contact or not records:
+        return {}
+    return crm.companies_of_contacts([r.id for r in records])
+
+
 class PageReader:
     """Reads the next pages in a thread while the current ones are written (at most ``depth`` ahead), so the
     import runs at HubSpot's request quota instead of waiting on our database between requests; pages that
@@ -100,7 +115,7 @@ class PageReader:
                  most: int = 4) -> None:
         self.most = most
         self._failed: BaseException | None = None
-        self._pages: queue.Queue[CRMPage | BaseException] = queue.Queue(maxsize=depth)
+        self._pages: queue.Queue[ImportPage | BaseException] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, args=(crm, plan, after), daemon=True,
                                         name="hubspot-page-reader")
@@ -109,7 +124,8 @@ class PageReader:
     def _read(self, crm: CRMConnector, plan: SyncPlan, after: str | None) -> None:
         try:
             while not self._stop.is_set():
-                page = crm.list_page(plan.hubspot_type, properties=plan.properties(), after=after)
+                listed = crm.list_page(plan.hubspot_type, properties=plan.properties(), after=after)
+                page = ImportPage(listed.records, listed.after, _companies_of(crm, plan, listed.records))
                 self._put(page)
                 if page.after is None:
                     return
@@ -117,7 +133,7 @@ class PageReader:
         except BaseException as exc:  # handed to the writer, which fails the job with it
             self._put(exc)
 
-    def _put(self, item: CRMPage | BaseException) -> None:
+    def _put(self, item: ImportPage | BaseException) -> None:
         while not self._stop.is_set():
             try:
                 self._pages.put(item, timeout=0.1)
@@ -125,7 +141,7 @@ class PageReader:
             except queue.Full:
                 continue
 
-    def __iter__(self) -> Iterator[list[CRMPage]]:
+    def __iter__(self) -> Iterator[list[ImportPage]]:
         """Runs of pages: the next one, plus any others already read (up to ``most``) when writing fell behind."""
         while True:
             run = [self._wait()]
@@ -135,7 +151,7 @@ class PageReader:
             if run[-1].after is None:
                 return
 
-    def _wait(self) -> CRMPage:
+    def _wait(self) -> ImportPage:
         while self._failed is None:
             try:
                 item = self._pages.get(timeout=0.5)
@@ -148,7 +164,7 @@ class PageReader:
             self._failed = item
         raise self._failed
 
-    def _ready(self) -> CRMPage | None:
+    def _ready(self) -> ImportPage | None:
         """A page already read, if any; a failure is kept for _wait, so the pages before it are written first."""
         try:
             item = self._pages.get_nowait()
@@ -200,12 +216,16 @@ def full_import(uows: UowFactory, crm: CRMConnector, *, actor: Actor, object_typ
             if last.after is None:
                 cursor["poll_cursor"] = started  # polling continues from when this import began
             batch = {r.id: snapshot_changes(r) for page in run for r in page.records}
-            _record_page(uows, actor, job_id, plan, batch, summarise=True, **cursor)
+            companies = {k: v for page in run for k, v in page.companies.items()}
+            _record_page(uows, actor, job_id, plan, batch, summarise=True, companies=companies, **cursor)
             done += sum(len(page.records) for page in run)
             if progress is not None:
                 progress(done, total)
     except ConnectorError as exc:
         return _finish(uows, job_id, error=exc, alerts=alerts)
+    except Exception as exc:  # a bug or a database failure: the job row must not stay "running"
+        _finish(uows, job_id, error=exc, alerts=alerts)
+        raise
     finally:
         reader.close()
     return _finish(uows, job_id, error=None, alerts=alerts)
@@ -224,19 +244,24 @@ def poll_changes(uows: UowFactory, crm: CRMConnector, *, actor: Actor, object_ty
         for record in crm.modified_since(plan.hubspot_type, since, properties=plan.properties()):
             pending.append(record)
             if len(pending) >= chunk:
-                _flush_poll(uows, actor, job_id, plan, pending)
+                _flush_poll(uows, crm, actor, job_id, plan, pending)
                 pending = []
         if pending:
-            _flush_poll(uows, actor, job_id, plan, pending)
+            _flush_poll(uows, crm, actor, job_id, plan, pending)
     except ConnectorError as exc:
         return _finish(uows, job_id, error=exc, alerts=alerts)
+    except Exception as exc:  # a bug or a database failure: the job row must not stay "running"
+        _finish(uows, job_id, error=exc, alerts=alerts)
+        raise
     return _finish(uows, job_id, error=None, alerts=alerts)
 
 
-def _flush_poll(uows: UowFactory, actor: Actor, job_id: int, plan: SyncPlan, records: list[CRMRecord]) -> None:
+def _flush_poll(uows: UowFactory, crm: CRMConnector, actor: Actor, job_id: int, plan: SyncPlan,
+                records: list[CRMRecord]) -> None:
     # Results come oldest first, so the newest time in a committed chunk is a safe place to resume from.
     newest: datetime = max(r.updated_at for r in records)
-    _record_page(uows, actor, job_id, plan, _batch_of(records), poll_cursor=newest)
+    companies = _companies_of(crm, plan, records)
+    _record_page(uows, actor, job_id, plan, _batch_of(records), companies=companies, poll_cursor=newest)
 
 
 def push_changes(uows: UowFactory, crm: CRMConnector, *, actor: Actor, object_type: ObjectType,
@@ -256,11 +281,18 @@ def push_changes(uows: UowFactory, crm: CRMConnector, *, actor: Actor, object_ty
                 job = uow.session.get(HubSpotSyncJob, job_id)
                 assert job is not None
                 job.records_synced += len(pushed)
+                pairs = company_pairs(uow.session, [p.local_id for p, _ in pushed]) \
+                    if object_type is ObjectType.contact else []
                 uow.commit()
+            if pairs:  # our contact's company, as a v4 association (HubSpot ignores a repeated one)
+                crm.associate_contacts_with_companies(pairs)
             if len(pending) < batch:
                 break
     except ConnectorError as exc:
         return _finish(uows, job_id, error=exc, alerts=alerts)
+    except Exception as exc:  # a bug or a database failure: the job row must not stay "running"
+        _finish(uows, job_id, error=exc, alerts=alerts)
+        raise
     return _finish(uows, job_id, error=None, alerts=alerts)
 
 

@@ -127,6 +127,10 @@ class CRMConnector(Protocol):
 
     def associated_ids(self, from_type: str, from_id: str, to_type: str) -> list[str]: ...
 
+    def companies_of_contacts(self, contact_ids: list[str]) -> dict[str, list[str]]: ...
+
+    def associate_contacts_with_companies(self, pairs: list[tuple[str, str]]) -> None: ...
+
     def create_note(self, contact_id: str, body_html: str, at: datetime) -> str: ...
 
     def create_task(self, contact_id: str, subject: str, body: str, due: datetime, *, completed: bool = False,
@@ -146,3 +150,29 @@ class AlertChannel(Protocol):
     label: str
 
     def notify(self, text: str) -> None: ...
+
+
+# --- Spam scoring (SpamAssassin) --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SpamRule:
+    points: float
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SpamScore:
+    available: bool  # False where no checker is installed: the page says so, no score is invented
+    score: float | None = None
+    required: float | None = None
+    rules: tuple[SpamRule, ...] = ()
+    note: str = ""
+
+
+class SpamChecker(Protocol):
+    """Scores a whole message (SpamAssassin)."""
+
+    label: str
+
+    def score(self, raw_message: bytes) -> SpamScore: ...

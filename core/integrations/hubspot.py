@@ -125,9 +125,8 @@ class HubSpotConnector:
         HubSpot may have applied before the answer was lost (a blind resend would double them)."""
         attempt = 0
         while True:
-            if search:
-                self.search_limiter.acquire()
-            self.limiter.acquire()
+            search_slot = self.search_limiter.acquire() if search else None
+            slot = self.limiter.acquire()
             self.requests_sent += 1
             try:
                 return fn(*args, _request_timeout=self.timeout, **kwargs)
@@ -141,6 +140,10 @@ class HubSpotConnector:
                 if not isinstance(status, int):
                     raise
                 error = self._error_from(status, exc)
+            finally:
+                self.limiter.done(slot)
+                if search_slot is not None:
+                    self.search_limiter.done(search_slot)
             attempt += 1
             if not error.retryable or attempt > self.max_retries:
                 raise error
@@ -328,6 +331,25 @@ class HubSpotConnector:
             after = self._next_after(page)
             if after is None:
                 return ids
+
+    def companies_of_contacts(self, contact_ids: list[str]) -> dict[str, list[str]]:
+        """Contact id -> its associated company ids (v4 batch read); contacts without one are left out."""
+        out: dict[str, list[str]] = {}
+        api = self._api("associations", "batch_api")
+        for start in range(0, len(contact_ids), BATCH_SIZE):
+            body = {"inputs": [{"id": i} for i in contact_ids[start:start + BATCH_SIZE]]}
+            # Raw JSON: a 207 (some contacts have no company) is an answer here, not a failure.
+            raw = self._call(api.get_page, "contacts", "companies", body, _preload_content=False)
+            for row in json.loads(raw.data).get("results", []):
+                out[str(row["from"]["id"])] = [str(to["toObjectId"]) for to in row.get("to", [])]
+        return out
+
+    def associate_contacts_with_companies(self, pairs: list[tuple[str, str]]) -> None:
+        """Default (primary-free) contact→company associations, 100 per request; repeating one is harmless."""
+        api = self._api("associations", "batch_api")
+        for start in range(0, len(pairs), BATCH_SIZE):
+            body = {"inputs": [{"from": {"id": c}, "to": {"id": co}} for c, co in pairs[start:start + BATCH_SIZE]]}
+            self._call(api.create_default, "contacts", "companies", body)
 
     def _engagement(self, object_type: str, type_id: int, contact_id: str, properties: dict[str, str]) -> str:
         body = {"properties": properties, "associations": [

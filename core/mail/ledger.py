@@ -71,6 +71,7 @@ def queue_approved_draft_for_sending(
 def add_ledger_entry(uow: UnitOfWork, *, actor: Actor, draft: Draft, mailbox_id: int | None,
                      follow_up_of: int | None) -> SendLedgerEntry:
     """The ledger row of an approved draft, inside the caller's transaction (audited)."""
+    require(actor, "sending", CREATE)
     session = uow.session
     mailbox = _choose_mailbox(uow, mailbox_id, draft.approved_by_id or draft.created_by_id)
     entry = SendLedgerEntry(

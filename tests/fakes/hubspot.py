@@ -18,82 +18,27 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-SEARCH_CEILING = 10_000
-DEFAULT_PROPERTIES = {
-    "contacts": ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
-    "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
-    "deals": ["amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id",
-              "pipeline"],
-    "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
-    "tasks": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
-}
-MODIFIED_PROPERTY = {"contacts": "lastmodifieddate"}  # every other object type uses hs_lastmodifieddate
-TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "notes": "0-46", "tasks": "0-27"}
-# HUBSPOT_DEFINED default association type ids (contact→company 279, note→contact 202, task→contact 204 …).
-DEFAULT_ASSOCIATION = {("contacts", "companies"): 279, ("companies", "contacts"): 280, ("notes", "contacts"): 202,
-                       ("contacts", "notes"): 201, ("tasks", "contacts"): 204, ("contacts", "tasks"): 203,
-                       ("deals", "contacts"): 3, ("contacts", "deals"): 4}
-SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal", "notes": "note", "tasks": "task"}
-OBJECT_TYPE_ALIASES = {"contact": "contacts", "company": "companies", "deal": "deals", "note": "notes",
-                       "task": "tasks", **{v: k for k, v in TYPE_IDS.items()}}
+from tests.fakes.hubspot_model import (
+    MODIFIED_PROPERTY,
+    OBJECT_TYPE_ALIASES,
+    SEARCH_CEILING,
+    SINGULAR,
+    TYPE_IDS,
+    HubSpotError,
+    QuietHandler,
+    RollingWindow,
+    StoredObject,
+    iso,
+)
+from tests.fakes.hubspot_queries import SearchAndAssociations
 
 
-def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-@dataclass
-class StoredObject:
-    id: str
-    properties: dict[str, str | None]
-    created_ms: int
-    updated_ms: int
-    archived: bool = False
-
-    def view(self, wanted: list[str] | None, object_type: str) -> dict[str, Any]:
-        names = (wanted or []) + DEFAULT_PROPERTIES.get(object_type, [])
-        props = {name: self.properties.get(name) for name in dict.fromkeys(names)}
-        return {"id": self.id, "properties": props, "createdAt": iso(self.created_ms),
-                "updatedAt": iso(self.updated_ms), "archived": self.archived}
-
-
-@dataclass
-class RollingWindow:
-    limit: int
-    seconds: float
-    hits: deque[float] = field(default_factory=deque)
-
-    def admit(self, now: float) -> bool:
-        while self.hits and now - self.hits[0] >= self.seconds:
-            self.hits.popleft()
-        if len(self.hits) >= self.limit:
-            return False
-        self.hits.append(now)
-        return True
-
-    def remaining(self) -> int:
-        return max(0, self.limit - len(self.hits))
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # the test log stays readable
-        pass
-
-
-class HubSpotError(Exception):
-    def __init__(self, status: int, message: str, category: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.message, self.category, self.extra = status, message, category, extra
-
-
-class FakeHubSpot:
+class FakeHubSpot(SearchAndAssociations):
     """Start with ``with FakeHubSpot() as hub:``; ``hub.base_url`` goes into HUBSPOT_API_BASE."""
 
     def __init__(self, *, token: str = "pat-test-token", max_requests: int = 190, window_seconds: float = 10.0,
@@ -318,6 +263,8 @@ class FakeHubSpot:
             return self._objects(request, object_type, parts[4:], body)
         if parts[:3] == ["crm", "v4", "objects"]:
             return self._associations_v4(request, parts[3:])
+        if parts[:3] == ["crm", "v4", "associations"] and len(parts) >= 6 and parts[5] == "batch":
+            return self._associations_v4_batch(parts[3], parts[4], "/".join(parts[6:]), body or {})
         if parts[:3] == ["marketing", "v3", "emails"]:
             return self._emails(request, parts[3:])
         raise HubSpotError(404, "Not found", "OBJECT_NOT_FOUND")
@@ -338,9 +285,9 @@ class FakeHubSpot:
                 page["paging"] = {"next": {"after": chunk[-1], "link": f"?after={chunk[-1]}"}}
             return 200, page
         if not rest and method == "POST":
-            obj = self._create(object_type, body.get("properties", {}), source="INTEGRATION")
-            self._associate_inputs(object_type, obj.id, body.get("associations") or [])
-            return 201, obj.view(list(body.get("properties", {})), object_type)
+            created = self._create(object_type, body.get("properties", {}), source="INTEGRATION")
+            self._associate_inputs(object_type, created.id, body.get("associations") or [])
+            return 201, created.view(list(body.get("properties", {})), object_type)
         if rest == ["search"]:
             return 200, self._search(object_type, body)
         if rest[:1] == ["batch"]:
@@ -424,113 +371,3 @@ class FakeHubSpot:
                               "context": {"ids": missing}}]
             status = 207
         return status, out
-
-    def _matches(self, obj: StoredObject, flt: dict[str, Any]) -> bool:
-        name, op = flt["propertyName"], flt["operator"]
-        raw = obj.properties.get(name)
-        if op == "HAS_PROPERTY":
-            return raw not in (None, "")
-        if op == "NOT_HAS_PROPERTY":
-            return raw in (None, "")
-        if raw is None:
-            return False
-
-        def num(v: Any) -> Any:
-            text = str(v)
-            if text.isdigit():
-                return int(text)
-            try:
-                return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-            except ValueError:
-                return text.lower()
-
-        value = obj.updated_ms if name in ("lastmodifieddate", "hs_lastmodifieddate") else num(raw)
-        if op == "EQ":
-            return value == num(flt["value"])
-        if op == "NEQ":
-            return value != num(flt["value"])
-        if op == "IN":
-            return value in [num(v) for v in flt["values"]]
-        if op == "CONTAINS_TOKEN":
-            return str(flt["value"]).lower().strip("*") in str(raw).lower()
-        bounds = {"GT": lambda: value > num(flt["value"]), "GTE": lambda: value >= num(flt["value"]),
-                  "LT": lambda: value < num(flt["value"]), "LTE": lambda: value <= num(flt["value"]),
-                  "BETWEEN": lambda: num(flt["value"]) <= value <= num(flt["highValue"])}
-        if op not in bounds:
-            raise HubSpotError(400, f"Unsupported operator {op}", "VALIDATION_ERROR")
-        return bool(bounds[op]())
-
-    def _search(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
-        limit = int(body.get("limit") or 10)
-        after = int(body.get("after") or 0)
-        if limit > 200:
-            raise HubSpotError(400, "limit must be at most 200", "VALIDATION_ERROR")
-        if after + limit > self.search_ceiling:
-            # What the real search API answers when paging reaches its 10,000-result ceiling.
-            raise HubSpotError(400, "There was a problem with the request.", "VALIDATION_ERROR",
-                               subCategory="crm-search.PAGINATION_LIMIT_EXCEEDED")
-        groups = body.get("filterGroups") or []
-        found = [o for o in self.objects[object_type].values()
-                 if not groups or any(all(self._matches(o, f) for f in g.get("filters", [])) for g in groups)]
-        for sort in reversed(body.get("sorts") or []):
-            name, desc = (sort["propertyName"], sort.get("direction") == "DESCENDING") if isinstance(sort, dict) \
-                else (sort.lstrip("-"), sort.startswith("-"))
-            key_name = name
-            found.sort(key=lambda o: (o.updated_ms if key_name in ("lastmodifieddate", "hs_lastmodifieddate")
-                                      else (o.properties.get(key_name) or "")), reverse=desc)
-        if not body.get("sorts"):
-            found.sort(key=lambda o: int(o.id))
-        chunk = found[after:after + limit]
-        page: dict[str, Any] = {"total": len(found),
-                                "results": [o.view(body.get("properties"), object_type) for o in chunk]}
-        if after + limit < len(found):
-            page["paging"] = {"next": {"after": str(after + limit)}}
-        return page
-
-    def _associate_inputs(self, object_type: str, object_id: str, associations: list[dict[str, Any]]) -> None:
-        for assoc in associations:
-            to_id = str(assoc["to"]["id"])
-            to_type = next((t for t in self.objects if to_id in self.objects[t] and t != object_type), "contacts")
-            for spec in assoc.get("types", []):
-                self._link(object_type, object_id, to_type, to_id, int(spec["associationTypeId"]))
-
-    def _link(self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> None:
-        for t, i in ((from_type, from_id), (to_type, to_id)):
-            if i not in self.objects[t]:
-                raise HubSpotError(404, f"{SINGULAR[t]} {i} does not exist", "OBJECT_NOT_FOUND")
-        self.associations.add((from_type, from_id, to_type, to_id, type_id))
-        reverse = DEFAULT_ASSOCIATION.get((to_type, from_type), type_id)
-        self.associations.add((to_type, to_id, from_type, from_id, reverse))
-
-    def _associations_v4(self, request: Request, rest: list[str]) -> tuple[int, Any]:
-        from_type = OBJECT_TYPE_ALIASES.get(rest[0], rest[0])
-        from_id = rest[1]
-        if len(rest) == 6 and rest[3] == "default" and request.method == "PUT":
-            to_type = OBJECT_TYPE_ALIASES.get(rest[4], rest[4])
-            type_id = DEFAULT_ASSOCIATION.get((from_type, to_type), 1)
-            self._link(from_type, from_id, to_type, rest[5], type_id)
-            now = iso(self._now_ms())
-            spec = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}
-            return 200, {"status": "COMPLETE", "startedAt": now, "completedAt": now,
-                         "results": [{"from": {"id": from_id}, "to": {"id": rest[5]}, "associationSpec": spec}]}
-        if len(rest) == 4 and request.method == "GET":
-            to_type = OBJECT_TYPE_ALIASES.get(rest[3], rest[3])
-            rows = sorted((int(a[3]), a[4]) for a in self.associations
-                          if a[0] == from_type and a[1] == from_id and a[2] == to_type)
-            return 200, {"results": [{"toObjectId": to_id, "associationTypes": [
-                {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}]} for to_id, type_id in rows]}
-        raise HubSpotError(404, "Not found", "OBJECT_NOT_FOUND")
-
-    def _emails(self, request: Request, rest: list[str]) -> tuple[int, Any]:
-        if rest:
-            email = next((e for e in self.marketing_emails if e["id"] == rest[0]), None)
-            if email is None:
-                raise HubSpotError(404, "Email not found", "OBJECT_NOT_FOUND")
-            return 200, email
-        limit = int(request.args.get("limit", 10))
-        start = int(request.args.get("after") or 0)
-        chunk = self.marketing_emails[start:start + limit]
-        page: dict[str, Any] = {"total": len(self.marketing_emails), "results": chunk}
-        if start + limit < len(self.marketing_emails):
-            page["paging"] = {"next": {"after": str(start + limit)}}
-        return 200, page

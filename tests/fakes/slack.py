@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes.hubspot import QuietHandler
+from tests.fakes.hubspot_model import QuietHandler
 
 
 class FakeSlack:

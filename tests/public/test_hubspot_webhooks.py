@@ -5,6 +5,7 @@ import json
 import random
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,6 +15,8 @@ from flask.testing import FlaskClient
 from pydantic import SecretStr
 
 from core.auth.actor import Actor
+from core.auth.models import Role
+from core.config import Settings
 from core.crm import service as contacts
 from core.hubspot import sync
 from core.hubspot.models import ObjectType
@@ -21,6 +24,7 @@ from core.hubspot.webhooks import v3_signature
 from core.integrations.hubspot import HubSpotConnector
 from core.services import Services, build_services
 from public_endpoints import create_app
+from tests.conftest import add_user
 from tests.fakes.hubspot import FakeHubSpot
 
 SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
@@ -42,8 +46,9 @@ def hub() -> Iterator[FakeHubSpot]:
         yield fake
 
 
-@pytest.fixture
-def wired(services: Services, hub: FakeHubSpot, jobs: ModuleType) -> Iterator[tuple[Services, HubSpotConnector]]:
+@contextmanager
+def wiring(services: Services, hub: FakeHubSpot) -> Iterator[tuple[Services, HubSpotConnector]]:
+    """Services with the app secret, the public URL and the fake HubSpot; webhook jobs run at once."""
     from jobs import huey_app
 
     settings = services.settings.model_copy(update={"public_base_url": PUBLIC,
@@ -52,6 +57,24 @@ def wired(services: Services, hub: FakeHubSpot, jobs: ModuleType) -> Iterator[tu
     svc = build_services(settings, engine=services.engine, hubspot=crm)
     with huey_app.running_against(svc, huey_app.make_huey(services.settings)):
         yield svc, crm
+
+
+@pytest.fixture
+def wired(services: Services, hub: FakeHubSpot, jobs: ModuleType) -> Iterator[tuple[Services, HubSpotConnector]]:
+    with wiring(services, hub) as pair:
+        yield pair
+
+
+@pytest.fixture
+def wired_sqlite(sqlite_settings: Settings, hub: FakeHubSpot,
+                 jobs: ModuleType) -> Iterator[tuple[Services, HubSpotConnector, Actor]]:
+    """For what the signature check decides before any database work: one backend is enough."""
+    services = build_services(sqlite_settings)
+    try:
+        with wiring(services, hub) as (svc, crm):
+            yield svc, crm, add_user(svc, "admin@example.com", Role.admin)
+    finally:
+        services.dispose()
 
 
 def client_of(svc: Services) -> FlaskClient:
@@ -92,9 +115,8 @@ def test_signed_property_change_is_applied(wired: Any, hub: FakeHubSpot, admin: 
 
 
 @pytest.mark.parametrize("tamper", ["stale timestamp", "changed byte", "wrong secret", "internal url", "unsigned"])
-def test_unverified_webhook_is_401_and_changes_nothing(wired: Any, hub: FakeHubSpot, admin: Actor,
-                                                      tamper: str) -> None:
-    svc, crm = wired
+def test_unverified_webhook_is_401_and_changes_nothing(wired_sqlite: Any, hub: FakeHubSpot, tamper: str) -> None:
+    svc, crm, admin = wired_sqlite
     _, body = change_event(hub, admin, svc, crm)
     headers = signed(body)
     sent = body

@@ -31,15 +31,8 @@ def _clear_caches() -> None:
 
 
 def _create_schema(settings: Settings) -> None:
-    # TEMP-DEV: create_all until the users migration lands; then back to upgrade(settings) only.
-    import core.models  # noqa: F401
-    from core.db import Base, make_engine
-
-    if False:
-        upgrade(settings)
-    engine = make_engine(settings)
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    """The schema exactly as a deployment gets it: the Alembic migrations, not create_all."""
+    upgrade(settings)
 
 
 def _settings(data_dir: Path) -> Settings:

@@ -21,7 +21,7 @@ from core.auth.actor import SYSTEM
 from core.auth.login import sign_out_everywhere
 from core.auth.models import Role
 from core.auth.oidc import EMAIL_NOT_VERIFIED
-from core.auth.schemas import UserInput, UserView
+from core.auth.schemas import UserInput
 from core.auth.service import create_user
 from core.config import load_settings
 from core.db import Base, make_engine

@@ -75,3 +75,25 @@ def test_sending_page_lists_the_ledger_by_status_and_reviews_an_unknown(demo_ser
     assert f"Send #{entry_id} is now sent." in text_of(at)
     at.selectbox(key="sending_status").select("sent").run()
     assert list(table(at, "provider id")["id"]) == [entry_id]
+
+
+def test_preview_page_shows_compliance_and_sends_a_test_to_oneself(demo_services, demo_actor, open_page, text_of):
+    send_one(demo_services, demo_actor)  # also connects the outbox mailbox the test send goes through
+    contact = list_contacts(demo_services.uow(), actor=demo_actor, limit=1).items[0]
+    at = open_page("pages/Preview.py")
+    at.text_input(key="preview_contact_search").input(contact.email).run()
+    at.selectbox(key="preview_contact").select(contact.id).run()
+    assert not at.exception
+    assert "Compliance: postal address, unsubscribe link, honest subject — all present." in text_of(at)
+    assert len(at.get("iframe")) == 2
+    at.button(key="preview_test_send_button").click().run()
+    assert f"Test sent to {demo_actor.email}." in text_of(at)
+
+
+def test_email_performance_page_shows_totals_charts_and_csv(demo_services, demo_actor, open_page, table):
+    send_one(demo_services, demo_actor)
+    at = open_page("pages/Email_Performance.py")
+    assert not at.exception
+    assert [m.value for m in at.metric][:2] == ["1", "1"]
+    assert len(at.get("plotly_chart")) == 2
+    assert int(table(at, "open_rate")["sent"].sum()) == 1

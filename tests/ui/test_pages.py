@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.auth.actor import SYSTEM
@@ -9,6 +11,7 @@ from core.auth.models import Role
 from core.auth.schemas import UserInput
 from core.auth.service import create_user
 
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = {
     "Home.py": "Campaign performance",
     "pages/Contacts.py": "john.smith0@northwind-holdings.com",
@@ -36,6 +39,12 @@ def test_home_navigates_to_each_page(demo_services, open_page):
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception
         assert at.title[0].value == page
+
+
+def test_every_page_file_is_in_the_navigation(demo_services, open_page):
+    at = open_page("Home.py")
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        at.switch_page(f"pages/{path.name}")  # raises ValueError for a page st.navigation does not know
 
 
 def test_every_table_has_a_csv_download(demo_services, open_page):

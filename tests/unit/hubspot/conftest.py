@@ -19,5 +19,6 @@ def hub() -> Iterator[FakeHubSpot]:
 
 @pytest.fixture
 def crm(hub: FakeHubSpot) -> HubSpotConnector:
+    # Retries to spare: on a loaded machine an ordinary answer can also miss the short timeout.
     return HubSpotConnector(hub.token, api_base=hub.base_url, timeout=0.15, backoff=0.01, rate_limit_pause=0.01,
-                            max_retries=4, search_limit=(1000, 1.0))
+                            max_retries=8, max_backoff=0.05, search_limit=(1000, 1.0))

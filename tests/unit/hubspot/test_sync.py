@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from core.auth.actor import Actor
+from core.crm import companies
 from core.crm import service as contacts
 from core.crm.schemas import ContactUpdate
 from core.errors import PermissionDenied
@@ -135,6 +136,36 @@ def test_manual_policy_holds_a_two_sided_change_for_review(services: Services, a
     service.resolve_conflict(services.uow(), actor=admin, conflict_id=conflict.id, take_theirs=True)
     assert contacts.get_contact(services.uow(), actor=admin, contact_id=local.id).title == "Chief Tech"
     assert service.list_conflicts(services.uow(), actor=admin) == []
+
+
+def test_contacts_follow_their_hubspot_company_association(services: Services, admin: Actor, hub: FakeHubSpot,
+                                                           crm: HubSpotConnector) -> None:
+    company_id = hub.seed("companies", {"domain": "globex.com", "name": "Globex"})
+    contact_id = hub.seed("contacts", {"email": "hank@globex.com", "firstname": "Hank"})
+    loner_id = hub.seed("contacts", {"email": "solo@nowhere.com"})
+    crm.associate("contacts", contact_id, "companies", company_id)
+    sync.sync_now(services.uow, crm, actor=admin)
+    (globex,) = companies.list_companies(services.uow(), actor=admin).items
+    hank = contacts.find_contact_by_email(services.uow(), actor=admin, email="hank@globex.com")
+    loner = contacts.find_contact_by_email(services.uow(), actor=admin, email="solo@nowhere.com")
+    assert hank is not None and hank.company_id == globex.id and globex.name == "Globex"
+    assert loner is not None and loner.company_id is None
+    assert loner_id in hub.objects["contacts"]  # nothing invented on HubSpot's side either
+    assert [(a[1], a[3]) for a in hub.associations if a[:1] == ("contacts",)] == [(contact_id, company_id)]
+
+
+def test_our_contacts_company_becomes_a_hubspot_association(services: Services, admin: Actor, hub: FakeHubSpot,
+                                                           crm: HubSpotConnector) -> None:
+    initech = factories.company(services, admin, domain="initech.com", name="Initech")
+    peter = factories.contact(services, admin, email="peter@initech.com")
+    contacts.update_contact(services.uow(), actor=admin, contact_id=peter.id, changes=ContactUpdate(company_id=initech.id))
+    sync.sync_now(services.uow, crm, actor=admin)
+    (company_id,) = hub.objects["companies"]
+    (contact_id,) = hub.objects["contacts"]
+    assert ("contacts", contact_id, "companies", company_id, 279) in hub.associations
+    writes = len(hub.writes())
+    sync.sync_now(services.uow, crm, actor=admin)  # the association read back changes nothing
+    assert len(hub.writes()) == writes
 
 
 def test_reps_cannot_run_a_sync_and_viewers_cannot_see_it(services: Services, rep: Actor, viewer: Actor,

@@ -1,0 +1,158 @@
+"""A rep's morning in a real browser: sign in, queue ten contacts, research, draft, approve one, see the draft.
+
+Debian's chromium driven by Playwright against `streamlit run` on loopback, with the demo data on SQLite and
+HUEY_IMMEDIATE=true so batches run inside the click. Leaves a screenshot in docs/screenshots/queue.png.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from core.config import load_settings
+from core.content.models import Draft, DraftStatus
+from core.db import Base, make_engine
+from core.demo import DEMO_PASSWORD, DEMO_USER_EMAIL, load_demo_data
+from core.queue.models import QueueEntry, QueueStatus
+from core.services import build_services
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOT = ROOT / "docs" / "screenshots" / "queue.png"
+STEP_MS = 60_000
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+# Runs the real Home.py; until its navigation lists the queue pages, they are appended under "Rep workspace".
+LAUNCHER = '''
+import runpy
+import streamlit as st
+
+_navigation = st.navigation
+
+
+def navigation(pages, **kwargs):
+    listed = [p for group in (pages.values() if isinstance(pages, dict) else [pages]) for p in group]
+    if isinstance(pages, dict) and not any(getattr(p, "url_path", "") == "Queue" for p in listed):
+        pages = {**pages, "Rep workspace": [
+            st.Page("pages/Queue.py", title="Queue", icon=":material/list:"),
+            st.Page("pages/Proposal_Approval.py", title="Proposal approval", icon=":material/rate_review:"),
+            st.Page("pages/Queue_Metrics.py", title="Queue metrics", icon=":material/monitoring:")]}
+    return _navigation(pages, **kwargs)
+
+
+st.navigation = navigation
+runpy.run_path("{home}", run_name="__main__")
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    data_dir = tmp_path / "data"
+    settings = load_settings(_env_file=None, data_dir=data_dir, environment="test", database_url="", redis_url="")
+    engine = make_engine(settings)
+    Base.metadata.create_all(engine)
+    services = build_services(settings, engine=engine)
+    load_demo_data(services)
+    services.dispose()
+    # The launcher sits next to a link to pages/, so Home.py's relative page paths resolve as in the repo.
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    (app_dir / "pages").symlink_to(ROOT / "pages")
+    (app_dir / "Home.py").write_text(LAUNCHER.replace("{home}", str(ROOT / "Home.py")), encoding="utf-8")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({"DATA_DIR": str(data_dir), "ENVIRONMENT": "test", "HUEY_IMMEDIATE": "true",
+                "DASHBOARD_BASE_URL": url, "PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app_dir / "Home.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url + "/_stcore/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail("the dashboard did not start within 30 s")
+        yield url, data_dir
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_rep_queues_ten_researches_drafts_and_approves_one(dashboard: tuple[str, Path]) -> None:
+    url, data_dir = dashboard
+    started = time.monotonic()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.set_default_timeout(STEP_MS)
+            page.goto(url)
+            page.get_by_label("Email").fill(DEMO_USER_EMAIL)
+            page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_text("Signed in as").first.wait_for()
+
+            page.get_by_role("link", name="Queue", exact=True).click()
+            page.get_by_role("heading", name="Contact queue").wait_for()
+            page.get_by_label("At most").fill("10")
+            page.get_by_role("button", name="Add to queue").click()
+            page.get_by_text("Added 10 to the queue").wait_for()
+
+            page.get_by_role("button", name="Research 10 entries").click()
+            page.get_by_text("Research started for 10 entries.").wait_for()
+            page.get_by_role("button", name="Draft proposals for 10 entries").click()
+            page.get_by_text("Proposals started for 10 entries.").wait_for()
+            page.get_by_text("Proposals batch").first.wait_for()
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+            page.get_by_role("link", name="Proposal approval").click()
+            page.get_by_role("heading", name="Proposal approval").wait_for()
+            page.get_by_text("Facts the drafts may cite").wait_for()
+            page.get_by_role("button", name="Approve").first.click()
+            page.get_by_text("is approved and waits").wait_for()
+            page.get_by_role("heading", name="Approved drafts").wait_for()
+        finally:
+            browser.close()
+    duration = time.monotonic() - started
+    print(f"e2e queue journey took {duration:.1f} s")
+
+    settings = load_settings(_env_file=None, data_dir=data_dir, environment="test", database_url="", redis_url="")
+    services = build_services(settings)
+    with services.uow() as uow:
+        entries = uow.session.scalars(select(QueueEntry)).all()
+        assert len(entries) == 10
+        approved = [e for e in entries if e.status is QueueStatus.approved]
+        assert len(approved) == 1
+        assert {e.status for e in entries} - {QueueStatus.approved} == {QueueStatus.draft_created}
+        draft = uow.session.get(Draft, approved[0].draft_id)
+        assert draft is not None and draft.status is DraftStatus.approved
+    services.dispose()
