@@ -9,12 +9,14 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.auth.actor import Actor
 from core.auth.permissions import CREATE, allowed
 from core.demo import load_demo_data
 from core.errors import SalesAgentError
 from core.services import Services
 from ui import data
-from ui.runtime import current_actor, start_rerun
+from ui.integrations import latest_sync_alert
+from ui.runtime import ACTOR_KEY, current_actor, start_rerun
 from ui.widgets import csv_download, fmt_dt, highlight_overdue, label, set_flash, show_flash, tasks_frame
 
 st.set_page_config(page_title="Sales Agent", layout="wide")
@@ -55,6 +57,8 @@ def overview() -> None:
     actor = current_actor(services)
     st.title("Sales Agent")
     show_flash("home")
+    if alert := latest_sync_alert(services):
+        st.error(alert, icon=":material/sync_problem:")
     counts = data.overview_counts(services, actor)
 
     if counts.contacts == 0:
@@ -149,17 +153,32 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
+# Pages only some roles may use: hidden from the menu of everyone else (core refuses them anyway).
+RESTRICTED: dict[str, tuple[str, str]] = {
+    "Admin.py": ("users", "update"),
+    "Integrations.py": ("integrations", "read"),
+}
+
+
+def _visible(name: str) -> bool:
+    needed = RESTRICTED.get(name)
+    if needed is None:
+        return True
+    actor = st.session_state.get(ACTOR_KEY)
+    return isinstance(actor, Actor) and allowed(actor, *needed)
+
+
 def _navigation() -> dict[str, list[Any]]:
     pages_dir = Path(__file__).resolve().parent / "pages"
     menu: dict[str, list[Any]] = {
         "Overview": [st.Page(overview, title="Home", icon=":material/home:", default=True)]}
     for section, entries in SECTIONS.items():
         menu[section] = [st.Page(f"pages/{name}", title=title, icon=f":material/{icon}:")
-                         for name, title, icon in entries if (pages_dir / name).exists()]
+                         for name, title, icon in entries if (pages_dir / name).exists() and _visible(name)]
     # A page file not sorted into a section yet is still reachable (st.navigation ignores pages/ otherwise).
     listed = {name for entries in SECTIONS.values() for name, _, _ in entries}
     menu["More"] = [st.Page(f"pages/{path.name}") for path in sorted(pages_dir.glob("*.py"))
-                    if path.name not in listed and not path.name.startswith("_")]
+                    if path.name not in listed and not path.name.startswith("_") and _visible(path.name)]
     return {section: pages for section, pages in menu.items() if pages}
 
 

@@ -35,7 +35,8 @@ def _mapping(data: bytes, encoding: str | None, overrides: list[str]) -> dict[st
             raise ValidationFailed(f'--map expects "CSV Header=field", got {item!r}')
         field = field.strip()
         if field and field not in FIELDS:
-            raise ValidationFailed(f"--map {item!r}: unknown field {field!r}; choose from {', '.join(FIELDS)}")
+            raise ValidationFailed(f"--map {item!r}: unknown field {field!r}; "
+                                   f"choose from {', '.join(FIELDS)}")
         if header.strip() not in mapping:
             raise ValidationFailed(f"--map {item!r}: the file has no column {header.strip()!r}")
         mapping[header.strip()] = field or None
@@ -51,7 +52,7 @@ def contacts(
     maps: list[str] = typer.Option(
         None, "--map", help='Adjust the detected mapping: "CSV Header=field", or "CSV Header=" to ignore it.'
     ),
-    encoding: str = typer.Option(None, "--encoding", help="e.g. cp1252; default UTF-8 (or UTF-16 with a BOM)."),
+    encoding: str = typer.Option(None, "--encoding", help="e.g. cp1252; default UTF-8 (UTF-16 with a BOM)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON (no progress bar)."),
 ) -> None:
     """Import contacts from a CSV file; bad rows are reported by line while the good ones go in."""
@@ -67,8 +68,9 @@ def contacts(
 
     try:
         with user_errors():
-            options = ImportOptions(on_duplicate=on_duplicate.value, mapping=_mapping(data, encoding, maps or []),
-                                    encoding=encoding, source=f"csv import: {file.name}"[:200])
+            mapping = _mapping(data, encoding, maps or [])
+            options = ImportOptions(on_duplicate=on_duplicate.value, mapping=mapping, encoding=encoding,
+                                    source=f"csv import: {file.name}"[:200])
             report = import_contacts(services().uow(), actor=SYSTEM, data=data, options=options,
                                      on_progress=progress)
     finally:
@@ -77,7 +79,8 @@ def contacts(
         print_json(report.to_dict())
         return
     typer.echo(f"{file.name}: {report.rows} rows - {report.created} created, {report.updated} updated, "
-               f"{report.skipped} skipped, {report.failed} failed; {report.companies_created} companies created")
+               f"{report.skipped} skipped, {report.failed} failed; "
+               f"{report.companies_created} companies created")
     for error in report.errors[:SHOWN_ERRORS]:
         typer.echo(f"line {error.line}: {error.reason}")
     if len(report.errors) > SHOWN_ERRORS:

@@ -65,7 +65,10 @@ def up(
     pport = public_port or s.public_port
     typer.secho(f"Dashboard:        http://127.0.0.1:{dport}", fg=typer.colors.GREEN, bold=True)
     typer.secho(f"Public endpoints: http://{s.public_host}:{pport}  (health: /health)", fg=typer.colors.GREEN)
-    typer.secho("Demo login:       demo@example.com (sign-in arrives with the users issue)", fg=typer.colors.GREEN)
+    from core.demo import DEMO_PASSWORD, DEMO_USER_EMAIL
+
+    typer.secho(f"Demo login:       {DEMO_USER_EMAIL} / {DEMO_PASSWORD}  (demo data only; change it for real use)",
+                fg=typer.colors.GREEN)
     manager = Manager()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     manager.add_process("dashboard", shlex.join(_dashboard_cmd(dport)), env=env, cwd=str(ROOT))

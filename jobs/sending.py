@@ -27,6 +27,12 @@ def send_ledger_entry(entry_id: int) -> str:
         send_ledger_entry.schedule((entry_id,), eta=result.retry_at)
     elif result.outcome == "unknown":
         resolve_unknown_send.schedule((entry_id,), delay=10)
+    elif result.outcome == "sent" and services.connectors.get("hubspot") is not None:
+        draft_id = ledger.draft_of_entry(services.uow(), entry_id=entry_id)
+        if draft_id is not None:
+            from jobs.hubspot import enqueue_email_log  # the CRM timeline is optional; import only when used
+
+            enqueue_email_log(draft_id)
     log.info("send task done", entry_id=entry_id, outcome=result.outcome)
     return result.outcome
 

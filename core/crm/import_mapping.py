@@ -129,15 +129,11 @@ _OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # str.splitlines also sp
 
 
 def _split_lines(text: str) -> list[str]:
-    if "\n" in text and not any(c in text for c in _OTHER_BREAKS):
-        return text.splitlines(keepends=True)  # C speed; like csv, it also ends a line at a lone CR
-    sep = "\n" if "\n" in text or "\r" not in text else "\r"  # classic-Mac files end lines with CR only
-    parts = text.split(sep)
-    last = parts.pop()
-    lines = [part + sep for part in parts]
-    if last:
-        lines.append(last)
-    return lines
+    if not any(c in text for c in _OTHER_BREAKS):
+        return text.splitlines(keepends=True)  # C speed; ends lines at LF, CRLF or a lone CR (old Macs)
+    lines = [line + "\n" for line in text.split("\n")]  # the rarer break characters stay inside a line
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
 _BLANK = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"  # whitespace, NULs and byte-order marks
@@ -171,11 +167,7 @@ def decode_lines(data: bytes, encoding: str | None) -> tuple[list[str], dict[int
         hint = "invalid UTF-8" if encoding is None else f"bytes not valid in {encoding}"
         tip = "; try --encoding cp1252" if encoding is None else ""
         lines = []
-        sep = b"\n" if b"\n" in data or b"\r" not in data else b"\r"
-        raw_lines = data.split(sep)
-        last = raw_lines.pop()
-        for index, raw in enumerate(raw_lines + ([last] if last else [])):
-            raw += sep if index < len(raw_lines) else b""
+        for index, raw in enumerate(data.splitlines(keepends=True)):
             try:
                 lines.append(raw.decode(name))
             except UnicodeDecodeError:
@@ -243,7 +235,7 @@ Chunk = tuple[list[list[str]], Sequence[int], list[tuple[int, str]], int]
 
 
 def records(lines: list[str], bad: dict[int, str], columns: int, start: int = 1) -> Iterator[_Record]:
-    """(first physical line, lines consumed, fields or the reason the record is unusable) from line index start."""
+    """From line index start: (first physical line, lines consumed, fields or why the record is unusable)."""
     base = start  # index of the first line the current reader was given
     reader = csv.reader(_lines_from(lines, base), strict=True)
     while True:
@@ -283,18 +275,6 @@ def read_header(lines: list[str]) -> list[str]:
     if not any(header):
         raise ValidationFailed("the first line holds no column names")
     return header
-
-
-def read_csv_headers(data: bytes, *, encoding: str | None = None) -> list[str]:
-    """Column names of a CSV file, for showing and adjusting the mapping before the import."""
-    first = data[: 64 * 1024]
-    cut = max(first.rfind(b"\n"), first.rfind(b"\r"))
-    if len(data) > len(first) and cut > 0:
-        first = first[: cut + 1]  # never split a multi-byte UTF-8 character
-    try:
-        return read_header(decode_lines(first, encoding)[0])
-    except ValidationFailed:
-        return read_header(decode_lines(data, encoding)[0])  # UTF-16 cannot be cut at a newline byte
 
 
 # Contact columns an import may write; company_name/company_domain feed the company instead.
@@ -352,7 +332,8 @@ class RowMapper:
                 if raw[i]:
                     problems[i] = (f"invalid email {raw[i][:80]!r}", raw[i])
                 else:
-                    problems[i] = (None, None) if not any(map(str.strip, records[i])) else ("missing email", None)
+                    empty_record = not any(map(str.strip, records[i]))
+                    problems[i] = (None, None) if empty_record else ("missing email", None)
         for slot, limit in _LIMITS:
             if cols[slot] is not blank and max(map(len, cols[slot])) > limit:
                 for i, value in enumerate(cols[slot]):

@@ -27,7 +27,6 @@ from core.crm.import_mapping import (
     check_mapping,
     decode_lines,
     detect_mapping,
-    read_csv_headers,
     read_header,
     record_chunks,
 )
@@ -74,11 +73,23 @@ class ImportReport:
         return asdict(self)
 
 
+def read_csv_headers(data: bytes, *, encoding: str | None = None) -> list[str]:
+    """Column names of a CSV file, for showing and adjusting the mapping before the import."""
+    first = data[: 64 * 1024]
+    cut = max(first.rfind(b"\n"), first.rfind(b"\r"))
+    if len(data) > len(first) and cut > 0:
+        first = first[: cut + 1]  # never split a multi-byte UTF-8 character
+    try:
+        return read_header(decode_lines(first, encoding)[0])
+    except ValidationFailed:
+        return read_header(decode_lines(data, encoding)[0])  # UTF-16 cannot be cut at a newline byte
+
+
 _W = ENRICHMENT_WEIGHTS
 (_E, _FIRST, _LAST, _TITLE, _PHONE, _LINKEDIN, _TZ, _STAGE, _INDUSTRY, _SIZE, _TECH, _NAME, _DOMAIN,
- _COMPANY) = (SLOT[f] for f in ("email", "first_name", "last_name", "title", "phone", "linkedin_url", "timezone",
-                              "lifecycle_stage", "industry", "company_size", "technologies", "company_name",
-                              "company_domain", "company"))
+ _COMPANY) = (SLOT[f] for f in (
+    "email", "first_name", "last_name", "title", "phone", "linkedin_url", "timezone", "lifecycle_stage",
+    "industry", "company_size", "technologies", "company_name", "company_domain", "company"))
 _Company = tuple[int, str | None, str | None]  # id, industry, size
 
 
@@ -89,7 +100,8 @@ def _score(first: Any, last: Any, title: Any, phone: Any, linkedin: Any, industr
     return ((_W["name"] if first and last else 0) + (_W["title"] if title else 0)
             + (_W["phone"] if phone else 0) + (_W["linkedin_url"] if linkedin else 0)
             + (_W["industry"] if industry or company_industry else 0)
-            + (_W["company_size"] if size or company_size else 0) + (_W["technologies"] if technologies else 0)
+            + (_W["company_size"] if size or company_size else 0)
+            + (_W["technologies"] if technologies else 0)
             + (_W["company"] if company is not None else 0) + (_W["timezone"] if timezone else 0))
 
 
@@ -104,7 +116,7 @@ def enrichment_score_of(values: Mapping[str, Any], company: _Company | None = No
 
 
 class _Writer:
-    """Writes a chunk of rows at a time: one lookup of existing emails and of companies, then bulk statements."""
+    """Writes CHUNK_ROWS rows at a time: one lookup of existing emails and companies, then bulk statements."""
 
     def __init__(self, session: Session, actor: Actor, options: ImportOptions, report: ImportReport) -> None:
         self.session, self.actor, self.options, self.report = session, actor, options, report
@@ -155,9 +167,10 @@ class _Writer:
         if created:
             self._insert_contacts(cols)
         if changed:
-            self.session.execute(update(Contact), [self._changed_row(existing[e], r) for e, r in changed.items()])
+            updates = [self._changed_row(existing[email], row) for email, row in changed.items()]
+            self.session.execute(update(Contact), updates)  # ORM bulk UPDATE by primary key
 
-    def _merge(self, cols: Columns, existing: dict[str, dict[str, Any]]) -> tuple[Columns, dict[str, list[Any]]]:
+    def _merge(self, cols: Columns, existing: dict[str, Any]) -> tuple[Columns, dict[str, list[Any]]]:
         """Duplicates folded: (columns of the new contacts, {email: row} of existing ones to update)."""
         merged: dict[str, list[Any]] = {}
         for row in zip(*cols, strict=True):
@@ -175,7 +188,8 @@ class _Writer:
         if not emails:
             return {}
         if not self.update_mode:
-            return {e: {} for e in self.session.scalars(select(Contact.email).where(Contact.email.in_(emails)))}
+            found_emails = self.session.scalars(select(Contact.email).where(Contact.email.in_(emails)))
+            return {email: {} for email in found_emails}
         columns = [Contact.id, Contact.email, Contact.company_id,
                    *(Contact.__table__.c[name] for name in CONTACT_COLUMNS),
                    Company.industry.label("company_industry"), Company.size.label("company_size_")]
@@ -203,8 +217,8 @@ class _Writer:
         for found in self.session.execute(query.where(Company.domain.in_(list(wanted)))):
             known[found.domain] = (found.id, found.industry, found.size)
         rows = [{"domain": domain, "name": name or _name_from_domain(domain), "industry": industry or None,
-                 "size": size or None, "score": 0, "created_by_id": self.actor.user_id, "created_at": self.now,
-                 "updated_at": self.now}
+                 "size": size or None, "score": 0, "created_by_id": self.actor.user_id,
+                 "created_at": self.now, "updated_at": self.now}
                 for domain, (name, industry, size) in wanted.items() if domain not in known]
         if rows:
             table = cast(Table, Company.__table__)
@@ -227,8 +241,8 @@ class _Writer:
 
     def _insert_contacts(self, cols: Columns) -> None:
         companies = list(map(self.companies.get, cols[_COMPANY]))
-        scores = list(map(_score, *(cols[s] for s in (_FIRST, _LAST, _TITLE, _PHONE, _LINKEDIN, _INDUSTRY, _SIZE,
-                                                       _TECH, _TZ)), companies))
+        scored = (_FIRST, _LAST, _TITLE, _PHONE, _LINKEDIN, _INDUSTRY, _SIZE, _TECH, _TZ)
+        scores = list(map(_score, *(cols[slot] for slot in scored), companies))
         ids = [c and c[0] for c in companies]
         connection = self.session.connection()
         if not self.postgres:
@@ -251,7 +265,8 @@ class _Writer:
                 for row in zip(*params, strict=False):
                     copy.write_row(row)
             # In email order (byte order: no collation cost) so the unique index is filled page by page.
-            cursor.execute(f'INSERT INTO contacts ({names}) SELECT {exprs} FROM import_rows ORDER BY c0 COLLATE "C"')
+            cursor.execute(f'INSERT INTO contacts ({names}) SELECT {exprs} FROM import_rows '
+                           'ORDER BY c0 COLLATE "C"')
             cursor.execute("TRUNCATE import_rows")
 
     def _insert_plan(self, cols: Columns, ids: list[int | None], scores: list[int],
@@ -268,7 +283,8 @@ class _Writer:
             return ref(len(params) - 1, cast)
 
         json_cast = "::jsonb" if self.postgres else ""
-        defaults = {"lifecycle_stage": f"'{LifecycleStage.prospect.value}'", "technologies": f"'[]'{json_cast}"}
+        defaults = {"lifecycle_stage": f"'{LifecycleStage.prospect.value}'",
+                    "technologies": f"'[]'{json_cast}"}
         values = {"email": param(cols[_E])}
         for name in CONTACT_COLUMNS:
             if any(cols[SLOT[name]]):
@@ -338,7 +354,7 @@ def import_contacts(
         for chunk, starts, broken, position in record_chunks(lines, bad, len(headers), PROGRESS_EVERY):
             report.errors.extend(RowError(line, reason) for line, reason in broken)
             cols, problems = mapper.columns(chunk)
-            report.errors.extend(RowError(starts[i], reason, email) for i, reason, email in problems if reason)
+            report.errors.extend(RowError(starts[i], why, email) for i, why, email in problems if why)
             writer.add(cols)
             if on_progress is not None:
                 on_progress(position - 1, total)

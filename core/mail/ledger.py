@@ -368,3 +368,9 @@ def sweep_send_ledger(uow: UnitOfWork, *, now: datetime, pending_grace: timedelt
                                           .order_by(table.id).limit(limit)))
         uow.commit()
     return SweepResult(to_send=sorted(set(expired) | set(stale)), to_resolve=to_resolve)
+
+
+def draft_of_entry(uow: UnitOfWork, *, entry_id: int) -> int | None:
+    """The draft a ledger entry sends (worker bookkeeping after delivery; reveals no data to a user)."""
+    with uow:
+        return uow.session.scalar(select(SendLedgerEntry.draft_id).where(SendLedgerEntry.id == entry_id))
