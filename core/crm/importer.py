@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gc
+import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -260,10 +262,11 @@ class _Writer:
             cols, ids, scores, lambda index, cast: f"c{index}::{cast}" if cast else f"c{index}")
         driver: Any = connection.connection.driver_connection
         staged_names = ", ".join(f"c{i}" for i in range(len(params)))
+        text = io.StringIO()  # csv.writer formats in C, many times faster than copy.write_row()
+        csv.writer(text, lineterminator="\n").writerows(zip(*params, strict=False))
         with driver.cursor() as cursor:
-            with cursor.copy(f"COPY import_rows ({staged_names}) FROM STDIN") as copy:
-                for row in zip(*params, strict=False):
-                    copy.write_row(row)
+            with cursor.copy(f"COPY import_rows ({staged_names}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(text.getvalue())
             # In email order (byte order: no collation cost) so the unique index is filled page by page.
             cursor.execute(f'INSERT INTO contacts ({names}) SELECT {exprs} FROM import_rows '
                            'ORDER BY c0 COLLATE "C"')
