@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     google_client_id: str | None = None
     google_client_secret: SecretStr | None = None
     gmail_api_base: str = "https://gmail.googleapis.com/"
+    gmail_push_audience: str | None = None
+    gmail_push_service_account: str | None = None
+    gmail_push_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    gmail_push_topic: str | None = None
     mailbox_encryption_key: SecretStr | None = None
     send_lease_seconds: int = Field(default=120, ge=1)
     tracking_flush_seconds: float = Field(default=1.0, gt=0)
@@ -132,6 +136,7 @@ class Settings(BaseSettings):
     openai_model_drafting: str = "gpt-4o-mini"
     openai_model_analysis: str = "gpt-4o-mini"
     openai_model_classification: str = "gpt-4o-mini"
+    openai_model_transcription: str = "whisper-1"
     openai_timeout_seconds: float = Field(default=30.0, gt=0)
     openai_max_attempts: int = Field(default=4, ge=1, le=10)
     ai_daily_token_budget: int = Field(default=200_000, ge=0)

@@ -18,6 +18,7 @@ from core.hubspot.models import (
     HubSpotTimelineEntry,
     HubSpotWebhookEvent,
 )
+from core.mail.gmail_models import GmailMailboxSync, GmailPushMessage
 from core.mail.models import (
     CampaignTracking,
     InboundMessage,
@@ -46,6 +47,8 @@ __all__ = [
     "CrmLink",
     "Draft",
     "EmailTemplate",
+    "GmailMailboxSync",
+    "GmailPushMessage",
     "HubSpotConflict",
     "HubSpotSyncError",
     "HubSpotSyncJob",

@@ -44,7 +44,8 @@ def build_services(settings: Settings, *, engine: Engine | None = None, **connec
     set_password_rounds(settings.effective_bcrypt_rounds)
     engine = engine or make_engine(settings)
     given = connectors.pop("llm", None)
-    for name, make in (("hubspot", make_crm), ("alerts", make_alert_channel), ("identity", make_identity_provider)):
+    for name, make in (("hubspot", make_crm), ("alerts", make_alert_channel), ("identity", make_identity_provider),
+                       ("transcriber", make_transcriber)):
         if name not in connectors and (made := make(settings)) is not None:
             connectors[name] = made
     llm: LanguageModel = given if isinstance(given, LanguageModel) else make_language_model(settings)
@@ -72,6 +73,18 @@ def make_language_model(settings: Settings | None) -> LanguageModel:
         max_attempts=settings.openai_max_attempts, max_connections=settings.ai_concurrency,
         models={Purpose.drafting: settings.openai_model_drafting, Purpose.analysis: settings.openai_model_analysis,
                 Purpose.classification: settings.openai_model_classification})
+
+
+def make_transcriber(settings: Settings) -> object | None:
+    """Audio transcription through the OpenAI-compatible endpoint when one is configured; else none (offline)."""
+    if not (settings.openai_api_key or settings.openai_base_url):
+        return None
+    from core.integrations.transcription import OpenAITranscriber
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+    return OpenAITranscriber(base_url=settings.openai_base_url, api_key=key,
+                             model=settings.openai_model_transcription, timeout=settings.openai_timeout_seconds,
+                             max_attempts=settings.openai_max_attempts)
 
 
 def make_crm(settings: Settings) -> object | None:

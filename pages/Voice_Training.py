@@ -1,5 +1,6 @@
-"""Voice Training: samples (pasted text, files, YouTube videos) → measured style → a new or versioned voice
-profile; and the existing profiles with their version history and the context drafts are written with."""
+"""Voice Training: samples (pasted text, files, YouTube videos, audio, HubSpot newsletters) → measured style → a
+new or versioned voice profile; and the existing profiles with their version history and the context drafts are
+written with."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import streamlit as st
 
 from core.auth.permissions import CREATE, allowed
 from core.errors import SalesAgentError
+from core.integrations.transcription import AUDIO_SUFFIXES
 from core.integrations.youtube import YouTubeTranscripts
 from core.voice.training import SAMPLE_SUFFIXES, SourceResult, analyze_samples, collect_samples, save_trained_profile
 from ui import voice as ui_voice
@@ -36,7 +38,9 @@ def train() -> None:
     uploads = [(f.name, f.getvalue()) for f in s.get("voice_files") or []]
     videos = [line.strip() for line in (s.get("voice_videos") or "").splitlines() if line.strip()]
     texts = [s["voice_text"]] if (s.get("voice_text") or "").strip() else []
-    total = len(texts) + len(uploads) + len(videos)
+    audio = [(f.name, f.getvalue()) for f in s.get("voice_audio") or []]
+    newsletters = (s.get("voice_newsletters") or "").strip() or None
+    total = len(texts) + len(uploads) + len(videos) + len(audio) + (1 if newsletters else 0)
     if total == 0:
         st.error("Paste some text, upload a file or give a YouTube URL.")
         return
@@ -45,11 +49,14 @@ def train() -> None:
 
     def report(result: SourceResult) -> None:
         lines.append(f"{'✅' if result.ok else '❌'} {result.source}: {result.detail}")
-        bar.progress(len(lines) / total, text=f"{len(lines)} of {total} sources read")
+        bar.progress(min(1.0, len(lines) / total), text=f"{len(lines)} sources read")
 
     youtube: Any = services.connectors.get("youtube") or YouTubeTranscripts()
     samples, _results = collect_samples(texts=texts, uploads=uploads, videos=videos,
-                                        transcripts=youtube.transcript, progress=report)
+                                        transcripts=youtube.transcript, audio=audio,
+                                        transcriber=services.connectors.get("transcriber"),
+                                        newsletters=newsletters, crm=services.connectors.get("hubspot"),
+                                        progress=report)
     try:
         analysis = analyze_samples(samples, services.llm)
     except SalesAgentError as exc:
@@ -119,6 +126,13 @@ def training_form() -> None:
     st.file_uploader("Upload samples", type=[s.lstrip(".") for s in SAMPLE_SUFFIXES], accept_multiple_files=True,
                      key="voice_files")
     st.text_area("YouTube URLs (one per line)", key="voice_videos", height=80)
+    st.file_uploader("Audio to transcribe (e.g. a video without captions)", type=[a.lstrip(".") for a in
+                     AUDIO_SUFFIXES], accept_multiple_files=True, key="voice_audio",
+                     help="Transcribed by the OpenAI-compatible endpoint; needs OPENAI_BASE_URL or OPENAI_API_KEY.")
+    st.text_input("HubSpot newsletters (search by name or subject)", key="voice_newsletters",
+                  placeholder="e.g. Spring update")
+    if "hubspot" not in services.connectors:
+        st.caption("HubSpot is not connected: its marketing emails cannot be used until it is.")
     if st.button("Analyse samples", key="voice_analyse", type="primary"):
         train()
     show_flash("voice_save")

@@ -116,6 +116,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from public_endpoints import webhooks
 
     app.register_blueprint(webhooks.bp)
+    from public_endpoints import gmail_webhook  # Gmail Pub/Sub push (issue 6)
+
+    app.register_blueprint(gmail_webhook.bp)
     from public_endpoints import tracking, unsubscribe
 
     tracking.init_app(app, services)  # /o/ pixel and /c/ clicks, with the event buffer

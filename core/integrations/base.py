@@ -34,6 +34,17 @@ class LanguageModel(Protocol):
         ...
 
 
+@runtime_checkable
+class Transcriber(Protocol):
+    """Speech to text for voice-training audio (videos without captions); an OpenAI-compatible endpoint."""
+
+    label: str
+
+    def transcribe(self, filename: str, audio: bytes) -> str:
+        """The words spoken in the file; raise ConnectorError when the endpoint fails."""
+        ...
+
+
 # --- Mail (sending and tracking) ------------------------------------------------------------------------
 
 @dataclass(frozen=True)

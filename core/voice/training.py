@@ -1,4 +1,5 @@
-"""Voice training: samples (pasted text, files, YouTube captions) → measured style → a voice profile version.
+"""Voice training: samples (pasted text, files, YouTube captions, HubSpot marketing emails, transcribed audio)
+→ measured style → a voice profile version.
 
 Metrics are always computed here; when a model endpoint is configured it adds style notes on top.
 """
@@ -14,13 +15,14 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from core.auth.actor import Actor
 from core.errors import ConnectorError, SalesAgentError, ValidationFailed
-from core.integrations.base import LanguageModel
+from core.integrations.base import LanguageModel, MarketingEmail, Transcriber
 from core.services import Services
 from core.voice import service as voice
 from core.voice.models import Tone, VoiceProfile
@@ -72,6 +74,20 @@ class VoiceAnalysis(BaseModel):
     prohibited_patterns: list[str]  # clichés the writer never uses: keep them out of drafts
     readability: float  # Flesch reading ease, 0–100 (higher reads easier)
     style_notes: list[str]
+
+
+@runtime_checkable
+class MarketingEmailSource(Protocol):
+    """The part of the CRM connector voice training reads (HubSpot's marketing emails)."""
+
+    def marketing_emails(self, *, limit: int = 50) -> list[MarketingEmail]: ...
+
+
+NEWSLETTER_SCAN_LIMIT = 500  # HubSpot has no name/subject filter on marketing emails: we page and match here
+MAX_NEWSLETTERS = 50
+MAX_AUDIO_BYTES = 25 * 1024 * 1024  # the OpenAI transcription upload limit
+NO_TRANSCRIBER = "transcription needs an OpenAI-compatible endpoint (set OPENAI_BASE_URL or OPENAI_API_KEY)"
+NO_HUBSPOT = "HubSpot is not connected (set HUBSPOT_ACCESS_TOKEN) so its marketing emails cannot be read"
 
 
 class _Text(HTMLParser):
@@ -174,8 +190,14 @@ def analyze_samples(samples: Sequence[Sample], llm: LanguageModel | None = None)
 
 def collect_samples(*, texts: Iterable[str] = (), files: Iterable[Path] = (), videos: Iterable[str] = (),
                     uploads: Iterable[tuple[str, bytes]] = (), transcripts: Callable[[str], str] | None = None,
+                    newsletters: str | None = None, crm: object | None = None,
+                    audio: Iterable[tuple[str, bytes]] = (), transcriber: object | None = None,
                     progress: Callable[[SourceResult], None] | None = None) -> tuple[list[Sample], list[SourceResult]]:
-    """Every source is tried; each yields one ✅/❌ result, and failures do not stop the others."""
+    """Every source is tried; each yields one ✅/❌ result, and failures do not stop the others.
+
+    ``newsletters`` is a search over HubSpot marketing emails' names and subjects (``crm`` is the connector);
+    ``audio`` files are transcribed by ``transcriber`` (an OpenAI-compatible endpoint).
+    """
     samples: list[Sample] = []
     results: list[SourceResult] = []
 
@@ -212,8 +234,59 @@ def collect_samples(*, texts: Iterable[str] = (), files: Iterable[Path] = (), vi
             text = transcripts(url)
             done(SourceResult(url, True, f"{len(text.split())} words of captions"), Sample(url, text))
         except SalesAgentError as exc:
-            done(SourceResult(url, False, exc.message))
+            detail = exc.message
+            if getattr(exc, "code", "") == "no_captions":
+                detail += ": supply the video's audio file instead (--audio FILE or the audio upload) to transcribe it"
+            done(SourceResult(url, False, detail))
+    for name, data in audio:
+        done(*transcribe_audio(name, data, transcriber))
+    if newsletters is not None:
+        for outcome in newsletter_samples(newsletters, crm):
+            done(*outcome)
     return samples, results
+
+
+def transcribe_audio(name: str, data: bytes, transcriber: object | None) -> tuple[SourceResult, Sample | None]:
+    if not isinstance(transcriber, Transcriber):
+        return SourceResult(name, False, NO_TRANSCRIBER), None
+    if not data:
+        return SourceResult(name, False, "empty audio file"), None
+    if len(data) > MAX_AUDIO_BYTES:
+        return SourceResult(name, False, f"audio file is {len(data) // (1024 * 1024)} MB; the limit is 25 MB"), None
+    try:
+        text = transcriber.transcribe(name, data)
+    except SalesAgentError as exc:
+        return SourceResult(name, False, exc.message), None
+    if not text.strip():
+        return SourceResult(name, False, "no speech found in the audio"), None
+    return SourceResult(name, True, f"{len(text.split())} words transcribed"), Sample(name, text[:MAX_SAMPLE_CHARS])
+
+
+def newsletter_samples(query: str, crm: object | None) -> list[tuple[SourceResult, Sample | None]]:
+    """One sample per HubSpot marketing email whose name or subject contains the query (case-insensitive)."""
+    source = f"HubSpot newsletters matching {query.strip()!r}"
+    if not query.strip():
+        return [(SourceResult("HubSpot newsletters", False, "give a search (name or subject words)"), None)]
+    if not isinstance(crm, MarketingEmailSource):
+        return [(SourceResult(source, False, NO_HUBSPOT), None)]
+    try:
+        emails = crm.marketing_emails(limit=NEWSLETTER_SCAN_LIMIT)
+    except SalesAgentError as exc:
+        return [(SourceResult(source, False, exc.message), None)]
+    needle = query.strip().lower()
+    matches = [e for e in emails if needle in (e.name or "").lower() or needle in (e.subject or "").lower()]
+    if not matches:
+        return [(SourceResult(source, False, f"no marketing email name or subject matches (searched {len(emails)})"),
+                 None)]
+    out: list[tuple[SourceResult, Sample | None]] = []
+    for email_ in matches[:MAX_NEWSLETTERS]:
+        label = f"newsletter {email_.name!r} (HubSpot {email_.id})"
+        if not email_.text.strip():
+            out.append((SourceResult(label, False, "the email has no text"), None))
+        else:
+            out.append((SourceResult(label, True, f"{len(email_.text.split())} words"),
+                        Sample(label, email_.text[:MAX_SAMPLE_CHARS])))
+    return out
 
 
 def save_trained_profile(services: Services, *, actor: Actor, name: str, analysis: VoiceAnalysis,

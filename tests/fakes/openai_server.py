@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -55,6 +57,22 @@ def variants_for(first_name: str = "John", company: str = "Acme Logistics", n: i
     } for i in range(n)]}
 
 
+def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    """A multipart/form-data body as {field: text}; file fields as {"filename", "size", "content_type"}."""
+    message = BytesParser(policy=default_policy).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            fields[str(name)] = {"filename": part.get_filename(), "size": len(data),
+                                 "content_type": part.get_content_type()}
+        else:
+            fields[str(name)] = data.decode()
+    return fields
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: FakeOpenAIServer  # type: ignore[assignment]
     protocol_version = "HTTP/1.1"  # keep-alive, as api.openai.com: the client's connection pool is reused
@@ -65,7 +83,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
+        raw = self.rfile.read(length)
+        ctype = self.headers.get("content-type", "")
+        body = _multipart(ctype, raw) if ctype.startswith("multipart/form-data") else json.loads(raw or b"{}")
         fake = self.server
         with fake.lock:
             fake.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
@@ -81,11 +101,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, fake: FakeOpenAIServer, body: dict[str, Any], reply: Reply) -> None:
         if reply.delay:
             time.sleep(reply.delay)
-        if not self.path.endswith("/chat/completions"):
+        transcription = self.path.endswith("/audio/transcriptions")
+        if not self.path.endswith("/chat/completions") and not transcription:
             reply = Reply(status=404, error_type="invalid_request_error", error_message=f"Unknown path {self.path}")
+        if transcription and reply.status == 200 and not body.get("file"):
+            reply = Reply(status=400, error_type="invalid_request_error", error_code=None,
+                          error_message="1 validation error for Request\nbody -> file\n  field required")
         if reply.status != 200:
             payload = {"error": {"message": reply.error_message, "type": reply.error_type, "param": None,
                                  "code": reply.error_code}}
+        elif transcription:  # the transcription object of response_format=json (the default)
+            text = reply.content if isinstance(reply.content, str) else fake.transcript
+            payload = {"text": text, "usage": {"type": "duration", "seconds": 42}}
         else:
             content = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
             payload = {"id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": int(time.time()),
@@ -120,6 +147,8 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
         self.in_flight = self.max_in_flight = 0  # requests being answered now, and the most at once
         self.default = default or (lambda _body: Reply(content=variants_for()))
+        self.transcript = ("Hey folks, thanks for joining. We're gonna keep this short and practical. "
+                           "Let's look at how teams book meetings faster.")
 
     @property
     def base_url(self) -> str:

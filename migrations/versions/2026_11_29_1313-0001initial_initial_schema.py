@@ -2,7 +2,7 @@
 
 Revision ID: 0001initial
 Revises: (none)
-Create Date: 2026-11-29 12:44:43.980821
+Create Date: 2026-11-29 13:13:04.270158
 """
 
 from collections.abc import Sequence
@@ -61,6 +61,18 @@ def upgrade() -> None:
     sa.UniqueConstraint('object_type', 'hubspot_id', name='uq_crm_links_object_type_hubspot_id'),
     sa.UniqueConstraint('object_type', 'local_id', name='uq_crm_links_object_type_local_id')
     )
+    op.create_table('gmail_push_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pubsub_message_id', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('history_id', sa.BigInteger(), nullable=False),
+    sa.Column('received_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gmail_push_messages')),
+    sa.UniqueConstraint('pubsub_message_id', name=op.f('uq_gmail_push_messages_pubsub_message_id'))
+    )
+    with op.batch_alter_table('gmail_push_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gmail_push_messages_received_at'), ['received_at'], unique=False)
+
     op.create_table('hubspot_sync_jobs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('full_import', 'incremental', 'push', 'webhook', name='jobkind', native_enum=False, length=30), nullable=False),
@@ -499,6 +511,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contacts_lifecycle_stage'), ['lifecycle_stage'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('gmail_mailbox_sync',
+    sa.Column('mailbox_id', sa.Integer(), nullable=False),
+    sa.Column('history_id', sa.BigInteger(), nullable=True),
+    sa.Column('watch_expires_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_synced_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=1000), nullable=True),
+    sa.ForeignKeyConstraint(['mailbox_id'], ['mailboxes.id'], name=op.f('fk_gmail_mailbox_sync_mailbox_id_mailboxes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('mailbox_id', name=op.f('pk_gmail_mailbox_sync'))
+    )
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mailbox_id', sa.Integer(), nullable=True),
@@ -880,6 +901,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_messages_mailbox_id'))
 
     op.drop_table('outbox_messages')
+    op.drop_table('gmail_mailbox_sync')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_owner_id'))
         batch_op.drop_index(batch_op.f('ix_contacts_lifecycle_stage'))
@@ -981,6 +1003,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_hubspot_sync_jobs_started_at')
 
     op.drop_table('hubspot_sync_jobs')
+    with op.batch_alter_table('gmail_push_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gmail_push_messages_received_at'))
+
+    op.drop_table('gmail_push_messages')
     op.drop_table('crm_links')
     op.drop_table('ai_account_research')
     with op.batch_alter_table('activity_events', schema=None) as batch_op:
