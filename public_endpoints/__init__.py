@@ -6,9 +6,13 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 import re
 import time
 import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from apiflask import APIFlask
 from flask import Flask, Response, current_app, g, request
@@ -29,6 +33,11 @@ SECURITY_HEADERS = {
 }
 
 log = get_logger("public_endpoints")
+# Recipients' mail clients hit these on every open and click: logged 1 in ACCESS_LOG_SAMPLE when they succeed.
+HIGH_VOLUME_PREFIXES = ("/o/", "/c/")
+ACCESS_LOG_SAMPLE = 100
+# Never rate-limited: a pixel, a click or an unsubscribe must always be answered.
+UNLIMITED_BLUEPRINTS = frozenset({"tracking", "unsubscribe", "health"})
 
 
 def current_services() -> Services:
@@ -42,12 +51,22 @@ def request_id() -> str:
     return str(g.get("request_id", ""))
 
 
+# Request ids need to be unique, not secret: a per-process random prefix and a counter (32 hex digits) spare
+# every pixel request a urandom system call.
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_id_counter = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_id_counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
 def _incoming_request_id() -> str:
     """Reuse a well-formed id from a proxy or client, so one id follows the request across hops."""
     candidate = request.headers.get(REQUEST_ID_HEADER, "")
     if _VALID_REQUEST_ID.fullmatch(candidate):
         return candidate
-    return uuid.uuid4().hex
+    return new_request_id()
 
 
 def _start_request() -> None:
@@ -57,14 +76,16 @@ def _start_request() -> None:
 
 
 def _finish_response(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = request_id() or uuid.uuid4().hex
+    response.headers[REQUEST_ID_HEADER] = request_id() or new_request_id()
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     started = g.get("started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
+    path = request.path
+    if response.status_code < 400 and path.startswith(HIGH_VOLUME_PREFIXES) and random.randrange(ACCESS_LOG_SAMPLE):
+        return response
     # The path only: query strings may carry tokens.
-    log.info("request", method=request.method, path=request.path, status=response.status_code,
-             duration_ms=duration_ms)
+    log.info("request", method=request.method, path=path, status=response.status_code, duration_ms=duration_ms)
     return response
 
 
@@ -73,6 +94,7 @@ def _register_api(app: APIFlask, settings: Settings) -> None:
     from public_endpoints import api, api_auth
 
     limiter = api_auth.make_limiter(app, settings)
+    limiter.request_filter(lambda: request.blueprint in UNLIMITED_BLUEPRINTS)
     limiter.limit(api_auth.limit_for(settings), key_func=api_auth.rate_key)(api.bp)
     limiter.limit(api_auth.address_limit_for(settings), key_func=api_auth.address_key)(api.bp)
     app.config["SECURITY_SCHEMES"] = api_auth.SECURITY_SCHEMES
@@ -88,6 +110,34 @@ def _register_api(app: APIFlask, settings: Settings) -> None:
     limiter.limit(api_auth.limit_for(settings), key_func=api_auth.rate_key)(api_analytics.bp)
     limiter.limit(api_auth.address_limit_for(settings), key_func=api_auth.address_key)(api_analytics.bp)
     app.register_blueprint(api_analytics.bp)
+
+
+class _HighVolumeDispatcher:
+    """Sends pixel and click requests to a lean app without the API's rate limiter and schema machinery,
+    so the endpoints every mail client hits stay close to a bare Flask app in cost."""
+
+    def __init__(self, main: Callable[..., Iterable[bytes]], lean: Callable[..., Iterable[bytes]]) -> None:
+        self.main, self.lean = main, lean
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(HIGH_VOLUME_PREFIXES):
+            return self.lean(environ, start_response)
+        return self.main(environ, start_response)
+
+
+def _tracking_app(settings: Settings, services: Services) -> Flask:
+    """The pixel and click endpoints, with the same request ids, headers and error pages as the main app."""
+    from public_endpoints import errors, tracking
+
+    lean = Flask(__name__)
+    lean.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    lean.config["SETTINGS"] = settings
+    lean.extensions[EXTENSION] = services
+    lean.before_request(_start_request)
+    lean.after_request(_finish_response)
+    errors.register_error_handlers(lean)
+    tracking.init_app(lean, services)
+    return lean
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -121,7 +171,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(gmail_webhook.bp)
     from public_endpoints import tracking, unsubscribe
 
-    tracking.init_app(app, services)  # /o/ pixel and /c/ clicks, with the event buffer
+    lean = _tracking_app(settings, services)  # /o/ pixel and /c/ clicks, with the event buffer
+    app.extensions[tracking.EXTENSION] = lean.extensions[tracking.EXTENSION]  # one recorder for both apps
+    app.register_blueprint(tracking.bp)  # url_for and tests on the main app still know the routes
     app.register_blueprint(unsubscribe.bp)
     _register_api(app, settings)
+    app.wsgi_app = _HighVolumeDispatcher(app.wsgi_app, lean.wsgi_app)  # type: ignore[method-assign]
     return app
