@@ -237,16 +237,7 @@ class Settings(BaseSettings):
         """The configured key, or one generated once into the data folder for embedded runs."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text(encoding="utf-8").strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        # Created 0600 from the first byte: the key is never readable by other users, even briefly.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(key)
-        return key
+        return _key_in_data_dir(self.data_dir / "secret_key")
 
     @cached_property
     def effective_auth_cookie_key(self) -> str:
@@ -258,15 +249,7 @@ class Settings(BaseSettings):
             return key
         if not self.is_embedded and self.environment is Environment.production:
             raise ConfigError("AUTH_COOKIE_KEY must be set when DATABASE_URL is (every replica needs the same)")
-        path = self.data_dir / "auth_cookie_key"
-        if path.exists():
-            return path.read_text(encoding="utf-8").strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(key)
-        return key
+        return _key_in_data_dir(self.data_dir / "auth_cookie_key")
 
     @property
     def effective_bcrypt_rounds(self) -> int:
@@ -310,6 +293,19 @@ class Settings(BaseSettings):
 
 # streamlit-authenticator's documented sample keys: anyone could forge a login cookie with them.
 _SAMPLE_COOKIE_KEYS = frozenset({"some_key", "some_signature_key", "random_signature_key", "abcdef"})
+
+
+def _key_in_data_dir(path: Path) -> str:
+    """A random key generated once into the data folder (embedded runs) and read back afterwards."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Created 0600 from the first byte: the key is never readable by other users, even briefly.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
 
 
 def mask_url_password(url: str) -> str:

@@ -64,9 +64,7 @@ def new_request_id() -> str:
 def _incoming_request_id() -> str:
     """Reuse a well-formed id from a proxy or client, so one id follows the request across hops."""
     candidate = request.headers.get(REQUEST_ID_HEADER, "")
-    if _VALID_REQUEST_ID.fullmatch(candidate):
-        return candidate
-    return new_request_id()
+    return candidate if _VALID_REQUEST_ID.fullmatch(candidate) else new_request_id()
 
 
 def _start_request() -> None:
@@ -113,16 +111,25 @@ def _register_api(app: APIFlask, settings: Settings) -> None:
 
 
 class _HighVolumeDispatcher:
-    """Sends pixel and click requests to a lean app without the API's rate limiter and schema machinery,
-    so the endpoints every mail client hits stay close to a bare Flask app in cost."""
+    """Sends pixel and click requests to the tracking fast path, everything else to the main app, so the
+    endpoints every mail client hits do not pay for the API's rate limiter and schema machinery."""
 
-    def __init__(self, main: Callable[..., Iterable[bytes]], lean: Callable[..., Iterable[bytes]]) -> None:
-        self.main, self.lean = main, lean
+    def __init__(self, main: Callable[..., Iterable[bytes]], fast: Callable[..., Iterable[bytes]]) -> None:
+        self.main, self.fast = main, fast
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(HIGH_VOLUME_PREFIXES):
-            return self.lean(environ, start_response)
+            return self.fast(environ, start_response)
         return self.main(environ, start_response)
+
+
+def _request_id_from(candidate: str) -> str:
+    return candidate if _VALID_REQUEST_ID.fullmatch(candidate) else new_request_id()
+
+
+def _sampled_access_log(path: str, status: int) -> None:
+    if not random.randrange(ACCESS_LOG_SAMPLE):
+        log.info("request", method="GET", path=path, status=status, sampled=ACCESS_LOG_SAMPLE)
 
 
 def _tracking_app(settings: Settings, services: Services) -> Flask:
@@ -176,5 +183,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(tracking.bp)  # url_for and tests on the main app still know the routes
     app.register_blueprint(unsubscribe.bp)
     _register_api(app, settings)
-    app.wsgi_app = _HighVolumeDispatcher(app.wsgi_app, lean.wsgi_app)  # type: ignore[method-assign]
+    fast = tracking.FastPathWSGI(lean.extensions[tracking.EXTENSION], lean.wsgi_app, request_id=_request_id_from,
+                                 extra_headers=SECURITY_HEADERS, access_log=_sampled_access_log)
+    app.wsgi_app = _HighVolumeDispatcher(app.wsgi_app, fast)  # type: ignore[method-assign]
     return app

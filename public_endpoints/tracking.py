@@ -137,3 +137,51 @@ def click(token: str) -> Response:
     response = Response(status=302, headers={**NO_CACHE, "Location": url})
     response.autocorrect_location_header = False
     return response
+
+
+class FastPathWSGI:
+    """The two requests every mail client makes — a pixel GET and a click GET with a known link — answered as
+    plain WSGI, without Flask's request machinery; anything else (HEAD, an unknown link, a bad token) goes to
+    ``fallback``, the Flask app with the same routes, which renders pages and errors."""
+
+    def __init__(self, recorder: TrackingRecorder, fallback: Any, *, request_id: Any, extra_headers: dict[str, str],
+                 access_log: Any) -> None:
+        self.recorder, self.fallback = recorder, fallback
+        self.request_id, self.access_log = request_id, access_log
+        self.base_headers = [*NO_CACHE.items(), *extra_headers.items()]
+        self.pixel_headers = [("Content-Type", "image/gif"), ("Content-Length", str(len(PIXEL))),
+                              *self.base_headers]
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return self.fallback(environ, start_response)
+        path: str = environ.get("PATH_INFO", "")
+        if path.startswith("/o/"):
+            return self._pixel(path[3:], environ, start_response)
+        token = path[3:]
+        url = self.recorder.link_url(token) if TOKEN_PATTERN.fullmatch(token) else None
+        if url is None or not url.lower().startswith(("https://", "http://")):
+            return self.fallback(environ, start_response)  # the 404 page
+        self._record(EventType.click, token, environ)
+        headers = [("Location", url), ("Content-Length", "0"), *self.base_headers, self._id_header(environ)]
+        start_response("302 Found", headers)
+        self.access_log(path, 302)
+        return [b""]
+
+    def _pixel(self, name: str, environ: dict[str, Any], start_response: Any) -> Any:
+        token = name.removesuffix(".gif")
+        if TOKEN_PATTERN.fullmatch(token):
+            self._record(EventType.open, token, environ)
+        start_response("200 OK", [*self.pixel_headers, self._id_header(environ)])
+        self.access_log("/o/" + name, 200)
+        return [PIXEL]
+
+    def _record(self, kind: EventType, token: str, environ: dict[str, Any]) -> None:
+        try:
+            self.recorder.push(tracking_event(kind, token, user_agent=environ.get("HTTP_USER_AGENT"),
+                                              ip=environ.get("REMOTE_ADDR")))
+        except Exception as exc:  # the pixel is served and the click redirected even when recording fails
+            log.warning("tracking event not recorded", kind=kind.value, error=str(exc))
+
+    def _id_header(self, environ: dict[str, Any]) -> tuple[str, str]:
+        return ("X-Request-ID", self.request_id(environ.get("HTTP_X_REQUEST_ID", "")))
