@@ -4,6 +4,7 @@ sent emails and tasks on the HubSpot timeline."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from huey import crontab
@@ -91,6 +92,19 @@ def enqueue_email_log(draft_id: int) -> str:
     task_id = f"hubspot-email-{draft_id}"
     log_email_to_hubspot(draft_id, id=task_id)
     return task_id
+
+
+@huey.periodic_task(crontab(minute="*/5"), name="hubspot_push_new_tasks")
+def push_new_tasks() -> int:
+    """Every few minutes, put the tasks created on linked contacts onto their HubSpot timelines."""
+    services = huey_app.services()
+    if services.connectors.get("hubspot") is None:
+        return 0
+    since = services.clock() - timedelta(days=7)
+    task_ids = timeline.tasks_awaiting_timeline(services.uow(), since=since)
+    for task_id in task_ids:
+        enqueue_task_push(task_id)
+    return len(task_ids)
 
 
 def enqueue_task_push(task_id: int) -> str:

@@ -180,3 +180,15 @@ def list_timeline_entries(uow: UnitOfWork, *, actor: Actor, limit: int = 100) ->
     with uow:
         rows = uow.session.scalars(select(HubSpotTimelineEntry).order_by(HubSpotTimelineEntry.id.desc()).limit(limit))
         return [TimelineEntryView.model_validate(r) for r in rows]
+
+
+def tasks_awaiting_timeline(uow: UnitOfWork, *, since: datetime, limit: int = 200) -> list[int]:
+    """Tasks on HubSpot-linked contacts created since ``since`` that are not on the timeline yet, oldest first
+    (worker bookkeeping: the database, not the queue, says what still has to reach HubSpot)."""
+    with uow:
+        pushed = select(HubSpotTimelineEntry.local_id).where(HubSpotTimelineEntry.kind == TimelineKind.task)
+        linked = select(CrmLink.local_id).where(CrmLink.object_type == ObjectType.contact)
+        query = (select(Task.id)
+                 .where(Task.created_at >= since, Task.contact_id.in_(linked), Task.id.not_in(pushed))
+                 .order_by(Task.id).limit(limit))
+        return list(uow.session.scalars(query))

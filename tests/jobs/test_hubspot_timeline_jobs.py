@@ -92,3 +92,16 @@ def test_without_hubspot_the_timeline_jobs_do_nothing(services: Services, jobs: 
 
     with huey_app.running_against(services, huey_app.make_huey(services.settings)):
         assert log_email_to_hubspot(1)() is None
+
+
+def test_new_tasks_on_linked_contacts_reach_the_timeline_once(worker: Services, hub: FakeHubSpot,
+                                                              admin: Actor) -> None:
+    from jobs.hubspot import push_new_tasks
+
+    contact_id = linked_contact_id(worker, admin)
+    unlinked = factories.contact(worker, admin, email="bo@gmail.com").id  # created after the push: not in HubSpot
+    add(worker, Task(title="Call Ann", contact_id=contact_id))
+    add(worker, Task(title="Call Bo", contact_id=unlinked))
+    assert push_new_tasks.call_local() == 1
+    assert push_new_tasks.call_local() == 0  # already on the timeline
+    assert [t.properties["hs_task_subject"] for t in hub.objects["tasks"].values()] == ["Call Ann"]
