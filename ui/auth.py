@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import nh3
 import streamlit as st
 import streamlit_authenticator as stauth
 from sqlalchemy import select
@@ -181,8 +182,8 @@ def _google_link(services: Services) -> None:
         st.caption("Google sign-in is unavailable right now; use your password or try again later.")
         return
     # A plain link in this tab (st.link_button opens a new one): Google brings the browser back here.
-    st.markdown(f'<a href="{html.escape(url)}" target="_self" id="auth-google">Sign in with Google</a>',
-                unsafe_allow_html=True)
+    link = f'<a href="{html.escape(url)}" target="_self" id="auth-google">Sign in with Google</a>'
+    st.html(nh3.clean(link, attributes={"a": {"href", "target", "id"}}, link_rel=None))
 
 
 def _google_callback(services: Services) -> Actor | None:

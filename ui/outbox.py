@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import nh3
 import pandas as pd
 
 from core.auth.actor import Actor
@@ -58,9 +59,10 @@ def inbound_frame(items: list[InboundView]) -> pd.DataFrame:
 
 
 def framed(html: str, width: int) -> str:
-    """The message inside a box of a client's width (desktop or phone), as the iframe's document."""
+    """The message as the recipient sees it, for st.html: sanitised again here (nh3 — no scripts, handlers or
+    styles, whatever core stored) and boxed at a client's width (desktop or phone)."""
     return (f'<div style="max-width:{width}px;margin:0 auto;border:1px solid #ddd;padding:12px;'
-            f'font-family:Arial,sans-serif;font-size:14px">{html}</div>')
+            f'font-family:Arial,sans-serif;font-size:14px">{nh3.clean(html)}</div>')
 
 
 @_cached(AREA, ttl=60)

@@ -67,8 +67,8 @@ def page(name: str = "pages/Admin.py") -> AppTest:
 
 
 def google_link(at: AppTest) -> str:
-    for block in at.markdown:
-        found = re.search(r'<a href="([^"]+)"[^>]*id="auth-google"', str(block.value))
+    for block in at.get("html"):
+        found = re.search(r'<a href="([^"]+)"[^>]*id="auth-google"', str(block.proto.body))
         if found:
             return html.unescape(found.group(1))
     raise AssertionError("no 'Sign in with Google' link on the page")
