@@ -15,7 +15,7 @@ from core.errors import Conflict, NotFound
 from core.uow import UnitOfWork
 
 
-def _name_from_domain(domain: str) -> str:
+def company_name_from_domain(domain: str) -> str:
     return domain.split(".")[0].replace("-", " ").title()
 
 
@@ -31,7 +31,7 @@ def get_or_create_company(session: Session, actor: Actor, domain: str, name: str
     domain = normalize_domain(domain)
     company = session.scalar(select(Company).where(Company.domain == domain))
     if company is None:
-        company = Company(domain=domain, name=name or _name_from_domain(domain), created_by_id=actor.user_id)
+        company = Company(domain=domain, name=name or company_name_from_domain(domain), created_by_id=actor.user_id)
         session.add(company)
         session.flush()
         audit.record(session, actor, "create", "company", company.id, audit.snapshot_of(company))
@@ -64,7 +64,7 @@ def create_company(uow: UnitOfWork, *, actor: Actor, data: CompanyInput) -> Comp
         if data.parent_id is not None:
             _load(uow.session, data.parent_id)
         fields = data.model_dump(exclude={"domain", "name"}, exclude_none=True)
-        company = Company(domain=domain, name=data.name or _name_from_domain(domain),
+        company = Company(domain=domain, name=data.name or company_name_from_domain(domain),
                           created_by_id=actor.user_id, **fields)
         uow.session.add(company)
         uow.session.flush()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.audit import service as audit
 from core.auth.actor import Actor
 from core.auth.permissions import IMPORT, require
-from core.crm.companies import _name_from_domain
+from core.crm.companies import company_name_from_domain
 from core.crm.import_mapping import (
     CONTACT_COLUMNS,
     FIELDS,
@@ -218,7 +218,7 @@ class _Writer:
         query = select(Company.id, Company.domain, Company.industry, Company.size)
         for found in self.session.execute(query.where(Company.domain.in_(list(wanted)))):
             known[found.domain] = (found.id, found.industry, found.size)
-        rows = [{"domain": domain, "name": name or _name_from_domain(domain), "industry": industry or None,
+        rows = [{"domain": domain, "name": name or company_name_from_domain(domain), "industry": industry or None,
                  "size": size or None, "score": 0, "created_by_id": self.actor.user_id,
                  "created_at": self.now, "updated_at": self.now}
                 for domain, (name, industry, size) in wanted.items() if domain not in known]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from core.auth.actor import SYSTEM
 from core.auth.models import Role
@@ -20,6 +17,7 @@ from core.auth.service import create_user
 from core.config import load_settings
 from core.db import Base, make_engine
 from core.services import build_services
+from tests.e2e.dashboard import running_dashboard
 from tests.fakes.oidc_provider import FakeOidcProvider
 from ui.auth import COOKIE_NAME
 
@@ -55,25 +53,8 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, FakeOidcProvider]]:
         create_user(services.uow(), actor=SYSTEM, data=UserInput(email="admin@example.com", name="Ada",
                                                                  roles=[Role.admin], password="a-long-password"))
         services.dispose()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if requests.get(url + "/_stcore/health", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                time.sleep(0.2)
-            else:
-                pytest.fail("the dashboard did not start within 30 s")
+        with running_dashboard(ROOT / "Home.py", port, env):
             yield url, idp
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 def test_google_sign_in_in_a_browser_lands_signed_in_and_survives_a_reload(dashboard) -> None:
