@@ -22,6 +22,7 @@ from core.demo import DEMO_PASSWORD, DEMO_USER_EMAIL, load_demo_data
 from core.queue.models import QueueEntry, QueueStatus
 from core.services import build_services
 from tests.e2e.dashboard import running_dashboard
+from ui.auth import COOKIE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -100,6 +101,10 @@ def test_rep_queues_ten_researches_drafts_and_approves_one(dashboard: tuple[str,
             page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             page.get_by_text("Signed in as").first.wait_for()
+            # The sign-in cookie is written by reruns just after sign-in; navigating before it lands races them.
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and not any(c["name"] == COOKIE_NAME for c in page.context.cookies()):
+                page.wait_for_timeout(100)
 
             page.get_by_role("link", name="Queue", exact=True).click()
             page.get_by_role("heading", name="Contact queue").first.wait_for()
