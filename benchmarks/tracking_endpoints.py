@@ -5,7 +5,13 @@ Both apps run under the same gunicorn settings in the same run, loaded over loop
 (`_throughput`, target >= 0.7); p99 must stay within 2x the bare one; after the buffer drains, the number of
 stored events must equal the number of requests we answered.
 
-    python benchmarks/tracking_endpoints.py [--quick] [--seconds 10]
+Two set-ups, as deployed:
+- embedded (default): events wait in each web worker's in-process buffer, written by its flusher thread;
+- --redis-url URL (production): web workers push events to a Redis list and the Huey worker
+  (`sales-agent worker`, started here with the same environment) writes them. Give it a Redis database no
+  installation uses (its worker takes whatever tasks wait there); it deletes only its own list afterwards.
+
+    python benchmarks/tracking_endpoints.py [--quick] [--seconds 10] [--redis-url redis://127.0.0.1:6379/15]
 """
 
 from __future__ import annotations
@@ -168,6 +174,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5 s per run (under a minute in all)")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--redis-url", default=None,
+                        help="production set-up: Redis list written by the Huey worker (default: embedded)")
     args = parser.parse_args()
     seconds = 5.0 if args.quick else args.seconds
     load = load_wrk if shutil.which("wrk") else load_python
@@ -180,6 +188,14 @@ def main() -> None:
     env.update(DATABASE_URL=settings.effective_database_url, DATA_DIR=str(settings.data_dir), ENVIRONMENT="test",
                SECRET_KEY=settings.effective_secret_key, LOG_LEVEL="WARNING", TRACKING_FLUSH_SECONDS="0.5",
                PYTHONPATH=f"{ROOT}{os.pathsep}{tmp}")
+    worker: subprocess.Popen[bytes] | None = None
+    if args.redis_url:
+        key = f"bench:tracking:{os.getpid()}"
+        env.update(REDIS_URL=args.redis_url, TRACKING_REDIS_KEY=key)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "huey.bin.huey_consumer", "jobs.main.huey", "--workers", "1",
+             "--worker-type", "thread"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     results: dict[str, dict[str, tuple[int, float, float]]] = {}
     for name, app in (("bare", "bare_tracking_app:app"), ("ours", "public_endpoints:create_app()")):
         port = free_port()
@@ -196,6 +212,11 @@ def main() -> None:
                 stored = count_events(services) - before
         finally:
             stop(proc)
+    if worker is not None:
+        stop(worker)
+        import redis
+
+        redis.Redis.from_url(args.redis_url).delete(key)
     ours_rps = sum(r[1] for r in results["ours"].values())
     bare_rps = sum(r[1] for r in results["bare"].values())
     ratio = ours_rps / bare_rps
@@ -204,10 +225,11 @@ def main() -> None:
     for name, per in results.items():
         for endpoint, (n, rps, lat) in per.items():
             print(f"{name:5} {endpoint:6} requests={n} rps={rps:.0f} p99_ms={lat:.2f}")
-    print(f"stored_events={stored} requests={requests} loader={load.__name__}")
+    setup = "redis+worker" if args.redis_url else "embedded"
+    print(f"stored_events={stored} requests={requests} loader={load.__name__} setup={setup}")
     print(f"RESULT tracking_endpoints_throughput ratio={ratio:.2f} target=0.7 p99_ratio={p99_ratio:.2f} "
           f"p99_target=2.0 ours_rps={ours_rps:.0f} bare_rps={bare_rps:.0f} "
-          f"events_match={'yes' if stored == requests else 'no'} stored={stored} requests={requests}")
+          f"events_match={'yes' if stored == requests else 'no'} stored={stored} requests={requests} setup={setup}")
     services.dispose()
 
 

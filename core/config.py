@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     tracking_flush_seconds: float = Field(default=1.0, gt=0)
     tracking_batch_size: int = Field(default=500, ge=1)
     tracking_scanner_seconds: int = Field(default=5, ge=0)
+    tracking_redis_key: str = Field(default="sales-agent:tracking-events", min_length=1)
     default_postal_address: str = ""
     # Users, login, API and audit (issue 3)
     auth_cookie_key: SecretStr | None = None

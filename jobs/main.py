@@ -8,7 +8,8 @@ from jobs import (
     gmail,  # noqa: F401  (Gmail history sync from pushes, watch renewal and polling)
     hubspot,  # noqa: F401  (webhook events, sync runs, the poller)
     queue,  # noqa: F401  (contact-queue research and proposal batches, queue sweeper)
-    sending,  # noqa: F401  (send ledger tasks, sweeper, tracking flush)
+    sending,  # noqa: F401  (send ledger tasks, sweeper)
+    tracking,  # noqa: F401  (writes the pixel and click events waiting in Redis)
 )
 from jobs.huey_app import huey
 

@@ -18,9 +18,8 @@ from core.mail.models import EventType, TrackedLink
 from core.mail.tracking import (
     TOKEN_PATTERN,
     EventBuffer,
-    MemoryEventBuffer,
-    RedisEventBuffer,
-    record_tracking_events,
+    event_buffer,
+    flush_buffer,
     tracking_event,
 )
 from core.services import Services
@@ -36,10 +35,15 @@ NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate, private", "Pr
 
 
 class TrackingRecorder:
-    """The buffer plus a daemon thread writing it to the database every TRACKING_FLUSH_SECONDS."""
+    """The buffer, and with the in-process buffer a daemon thread writing it every TRACKING_FLUSH_SECONDS.
 
-    def __init__(self, services: Services, buffer: EventBuffer) -> None:
+    With REDIS_URL the events go to a Redis list that the worker process writes to the database
+    (jobs/tracking.py), so no web worker spends its time, or its GIL, on database writes.
+    """
+
+    def __init__(self, services: Services, buffer: EventBuffer, *, flush_in_process: bool = True) -> None:
         self.services, self.buffer = services, buffer
+        self.flush_in_process = flush_in_process
         self._links: OrderedDict[str, str] = OrderedDict()  # token -> URL; links never change once stored
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -47,7 +51,7 @@ class TrackingRecorder:
 
     def push(self, event: dict[str, Any]) -> None:
         self.buffer.push(event)
-        if self._thread is None:
+        if self._thread is None and self.flush_in_process:
             self._start()
 
     def _start(self) -> None:
@@ -62,18 +66,7 @@ class TrackingRecorder:
 
     def flush(self) -> int:
         """Write everything buffered now, batch by batch; returns how many events were stored."""
-        settings, stored = self.services.settings, 0
-        while True:
-            batch = self.buffer.drain(settings.tracking_batch_size)
-            if not batch:
-                return stored
-            try:
-                stored += record_tracking_events(self.services.uow(), events=batch,
-                                                 secret=settings.effective_secret_key,
-                                                 scanner_seconds=settings.tracking_scanner_seconds)
-            except Exception as exc:  # a failed batch is logged and dropped: tracking never takes the app down
-                log.error("tracking batch not written", error=str(exc), size=len(batch))
-                return stored
+        return flush_buffer(self.services, self.buffer)
 
     def link_url(self, token: str) -> str | None:
         with self._lock:
@@ -100,8 +93,8 @@ def recorder() -> TrackingRecorder:
 
 def init_app(app: Flask, services: Services) -> None:
     settings = services.settings
-    buffer: EventBuffer = RedisEventBuffer(settings.redis_url) if settings.redis_url else MemoryEventBuffer()
-    app.extensions[EXTENSION] = TrackingRecorder(services, buffer)
+    buffer = event_buffer(settings)
+    app.extensions[EXTENSION] = TrackingRecorder(services, buffer, flush_in_process=not settings.redis_url)
     app.register_blueprint(bp)
 
 

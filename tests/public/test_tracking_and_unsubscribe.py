@@ -92,6 +92,26 @@ def test_open_is_recorded_and_classified_after_the_buffer_drains(app: Flask, cli
     assert events(services) == [(EventType.open, Classification.google_proxy)]
 
 
+def test_a_batch_the_database_refuses_waits_for_the_next_flush(app: Flask, client: FlaskClient,
+                                                                services: Services, sent: dict[str, str]) -> None:
+    """No event is lost when a write fails: the batch goes back to the buffer and the next flush stores it."""
+    client.get(sent["pixel"], headers={"User-Agent": HUMAN_UA})
+    client.get(sent["click"], headers={"User-Agent": HUMAN_UA})
+    with services.engine.begin() as conn:  # the table is gone for a moment (a failed migration, a lost disk)
+        conn.exec_driver_sql("ALTER TABLE message_events RENAME TO message_events_away")
+    try:
+        flush(app)
+        with app.app_context():
+            assert len(recorder().buffer) == 2
+    finally:
+        with services.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE message_events_away RENAME TO message_events")
+    flush(app)
+    assert sorted(kind for kind, _ in events(services)) == [EventType.click, EventType.open]
+    with app.app_context():
+        assert len(recorder().buffer) == 0
+
+
 def test_click_redirects_to_the_stored_url_only(app: Flask, client: FlaskClient, services: Services,
                                                 sent: dict[str, str]) -> None:
     response = client.get(sent["click"], headers={"User-Agent": HUMAN_UA})
