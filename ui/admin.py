@@ -26,9 +26,10 @@ from core.auth.service import (
 )
 from core.errors import SalesAgentError
 from core.services import Services
+from ui.caching import HASH_FUNCS
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@st.cache_data(ttl=30, show_spinner=False, hash_funcs=HASH_FUNCS)
 def users(_services: Services, actor: Actor) -> list[UserView]:
     return list_users(_services.uow(), actor=actor)
 

@@ -32,12 +32,13 @@ from core.auth.schemas import LoginLimits, UserInput
 from core.auth.service import create_first_admin, set_password_with_link, sign_in_with_identity
 from core.errors import ConnectorError, SalesAgentError
 from core.services import Services
+from ui.caching import HASH_FUNCS
 
 SESSION_KEY = "auth_session"  # {"user_id": int, "issued_at": iso datetime}; server-side only
 COOKIE_NAME = "sales_agent_session"
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@st.cache_data(ttl=30, show_spinner=False, hash_funcs=HASH_FUNCS)
 def _credentials(_services: Services) -> dict[str, Any]:
     """Active users with a password, as streamlit-authenticator wants them (hashes as stored)."""
     with _services.uow() as uow:
@@ -47,13 +48,13 @@ def _credentials(_services: Services) -> dict[str, Any]:
                                         "roles": list(u.roles)} for u in users}}
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@st.cache_data(ttl=30, show_spinner=False, hash_funcs=HASH_FUNCS)
 def _user_id(email: str, _services: Services) -> int | None:
     with _services.uow() as uow:
         return uow.session.scalar(select(User.id).where(User.email == email))
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@st.cache_data(ttl=30, show_spinner=False, hash_funcs=HASH_FUNCS)
 def _has_users(_services: Services) -> bool:
     with _services.uow() as uow:
         return uow.session.scalar(select(User.id).limit(1)) is not None

@@ -32,6 +32,7 @@ from core.crm.schemas import CompanyView, ContactView, Page, TaskView
 from core.errors import PermissionDenied
 from core.ops.service import WorkerStatus, worker_status
 from core.services import Services
+from ui.caching import HASH_FUNCS
 
 TTL = 45
 CONTACTS_PER_PAGE = 50
@@ -58,7 +59,7 @@ def _cached(*areas: str, ttl: int = TTL) -> Callable[[F], F]:
     """st.cache_data with a TTL, registered under the areas whose writes invalidate it."""
 
     def wrap(func: F) -> F:
-        cached = st.cache_data(ttl=ttl, show_spinner=False)(func)
+        cached = st.cache_data(ttl=ttl, show_spinner=False, hash_funcs=HASH_FUNCS)(func)
         for area in (*areas, "all"):
             _REGISTRY.setdefault(area, []).append(cached)
         return cached  # type: ignore[return-value]

@@ -16,6 +16,7 @@ from core.hubspot.models import ConflictPolicy, Direction, JobStatus, ObjectType
 from core.hubspot.schemas import ConflictView, SyncErrorView, SyncHealth, SyncJobView, SyncSettingInput, SyncSettingView
 from core.hubspot.sync import test_connection
 from core.services import Services
+from ui.caching import HASH_FUNCS
 from ui.widgets import attempt, fmt_dt, set_flash
 
 FLASH = "integrations"
@@ -25,27 +26,27 @@ JOB_COLUMNS = ["id", "kind", "object", "status", "started", "completed", "record
 MAPPING_COLUMNS = ["ours", "theirs", "transform", "direction"]
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@st.cache_data(ttl=10, show_spinner=False, hash_funcs=HASH_FUNCS)
 def jobs(_services: Services, actor: Actor, limit: int = 100) -> list[SyncJobView]:
     return hubspot.list_jobs(_services.uow(), actor=actor, limit=limit)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@st.cache_data(ttl=10, show_spinner=False, hash_funcs=HASH_FUNCS)
 def health(_services: Services, actor: Actor) -> SyncHealth:
     return hubspot.sync_health(_services.uow(), actor=actor)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@st.cache_data(ttl=30, show_spinner=False, hash_funcs=HASH_FUNCS)
 def sync_settings(_services: Services, actor: Actor) -> list[SyncSettingView]:
     return hubspot.get_sync_settings(_services.uow(), actor=actor)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@st.cache_data(ttl=10, show_spinner=False, hash_funcs=HASH_FUNCS)
 def sync_errors(_services: Services, actor: Actor, job_id: int | None) -> list[SyncErrorView]:
     return hubspot.list_sync_errors(_services.uow(), actor=actor, job_id=job_id)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@st.cache_data(ttl=10, show_spinner=False, hash_funcs=HASH_FUNCS)
 def conflicts(_services: Services, actor: Actor) -> list[ConflictView]:
     return hubspot.list_conflicts(_services.uow(), actor=actor)
 

@@ -17,6 +17,7 @@ from core.voice import service as voice_service
 from core.voice.models import Tone
 from core.voice.schemas import VoiceProfileView
 from core.voice.training import VoiceAnalysis
+from ui.caching import HASH_FUNCS
 
 TTL = 60
 # Where each tone sits on the 0 (casual) – 1 (formal) scale that training measures.
@@ -24,19 +25,19 @@ TONE_FORMALITY = {Tone.casual: 0.2, Tone.friendly: 0.35, Tone.professional: 0.5,
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True})
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, show_spinner=False, hash_funcs=HASH_FUNCS)
 def voice_profiles(_services: Services, actor: Actor) -> list[VoiceProfileView]:
     """The signed-in user's profiles (managers and admins see everyone's)."""
     owner = None if actor.has_role_name("admin", "manager") else actor.user_id
     return voice_service.list_voice_profiles(_services.uow(), actor=actor, owner_id=owner)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, show_spinner=False, hash_funcs=HASH_FUNCS)
 def profile_versions(_services: Services, actor: Actor, profile_id: int) -> list[dict[str, Any]]:
     return voice_service.voice_profile_versions(_services.uow(), actor=actor, profile_id=profile_id)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@st.cache_data(ttl=10, show_spinner=False, hash_funcs=HASH_FUNCS)
 def usage_today(_services: Services, actor: Actor) -> tuple[int, list[UsageRow]]:
     """(tokens counted against today's budget, usage per model over the last day)."""
     now = _services.clock()
