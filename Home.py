@@ -15,8 +15,9 @@ from core.demo import load_demo_data
 from core.errors import SalesAgentError
 from core.services import Services
 from ui import data
+from ui import notifications as notifications_ui
 from ui.integrations import latest_sync_alert
-from ui.runtime import ACTOR_KEY, current_actor, start_rerun
+from ui.runtime import ACTOR_KEY, current_actor, get_services, start_rerun
 from ui.widgets import csv_download, fmt_dt, highlight_overdue, label, set_flash, show_flash, tasks_frame
 
 st.set_page_config(page_title="Sales Agent", layout="wide")
@@ -59,6 +60,10 @@ def overview() -> None:
     show_flash("home")
     if alert := latest_sync_alert(services):
         st.error(alert, icon=":material/sync_problem:")
+    if unread := notifications_ui.unread_count(services, actor):
+        st.info(f"You have {unread} unread notification{'s' if unread != 1 else ''}.",
+                icon=":material/notifications:")
+        notifications_ui.page_link("Open notifications")
     counts = data.overview_counts(services, actor)
 
     if counts.contacts == 0:
@@ -126,6 +131,7 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
         ("Companies.py", "Companies", "domain"),
         ("Campaigns.py", "Campaigns", "campaign"),
         ("Tasks.py", "Tasks", "task_alt"),
+        ("Notifications.py", "Notifications", "notifications"),
     ],
     "Outreach": [
         ("Queue.py", "Queue", "format_list_numbered"),
@@ -157,6 +163,7 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
 RESTRICTED: dict[str, tuple[str, str]] = {
     "Admin.py": ("users", "update"),
     "Integrations.py": ("integrations", "read"),
+    "Notifications.py": ("sending", "read"),
 }
 
 
@@ -168,12 +175,20 @@ def _visible(name: str) -> bool:
     return isinstance(actor, Actor) and allowed(actor, *needed)
 
 
+def _title(name: str, title: str) -> str:
+    """The menu title; Notifications carries the signed-in user's unread count, e.g. "Notifications (3)"."""
+    actor = st.session_state.get(ACTOR_KEY)
+    if name != "Notifications.py" or not isinstance(actor, Actor):
+        return title
+    return notifications_ui.menu_title(notifications_ui.unread_count(get_services(), actor))
+
+
 def _navigation() -> dict[str, list[Any]]:
     pages_dir = Path(__file__).resolve().parent / "pages"
     menu: dict[str, list[Any]] = {
         "Overview": [st.Page(overview, title="Home", icon=":material/home:", default=True)]}
     for section, entries in SECTIONS.items():
-        menu[section] = [st.Page(f"pages/{name}", title=title, icon=f":material/{icon}:")
+        menu[section] = [st.Page(f"pages/{name}", title=_title(name, title), icon=f":material/{icon}:")
                          for name, title, icon in entries if (pages_dir / name).exists() and _visible(name)]
     # A page file not sorted into a section yet is still reachable (st.navigation ignores pages/ otherwise).
     listed = {name for entries in SECTIONS.values() for name, _, _ in entries}

@@ -53,11 +53,17 @@ if shown.spam.available:
 elif score:
     st.info(f"SpamAssassin: {shown.spam.note}")
 
+st.caption(shown.tracking_note, help="Links open in a new tab. The unsubscribe link gets the recipient's own "
+           "signed address when the message is sent, so it leads nowhere here.")
 desktop, phone, text = st.tabs(["Desktop", "Phone", "Plain text"])
 with desktop:
-    st.html(outbox.framed(shown.body_html, 680))  # nh3-sanitised in framed()
+    if shown.body_html:
+        st.html(outbox.framed(shown.body_html, 680))  # nh3-sanitised in framed()
+    else:
+        st.info("This campaign sends plain text only: see the Plain text tab.")
 with phone:
-    st.html(outbox.framed(shown.body_html, 375))
+    if shown.body_html:
+        st.html(outbox.framed(shown.body_html, 375))
 with text:
     st.text(shown.body_text)
 

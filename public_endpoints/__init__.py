@@ -108,6 +108,11 @@ def _register_api(app: APIFlask, settings: Settings) -> None:
     limiter.limit(api_auth.limit_for(settings), key_func=api_auth.rate_key)(api_analytics.bp)
     limiter.limit(api_auth.address_limit_for(settings), key_func=api_auth.address_key)(api_analytics.bp)
     app.register_blueprint(api_analytics.bp)
+    from public_endpoints import api_notifications  # notifications: same credentials and limits
+
+    limiter.limit(api_auth.limit_for(settings), key_func=api_auth.rate_key)(api_notifications.bp)
+    limiter.limit(api_auth.address_limit_for(settings), key_func=api_auth.address_key)(api_notifications.bp)
+    app.register_blueprint(api_notifications.bp)
 
 
 class _HighVolumeDispatcher:

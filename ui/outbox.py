@@ -60,9 +60,11 @@ def inbound_frame(items: list[InboundView]) -> pd.DataFrame:
 
 def framed(html: str, width: int) -> str:
     """The message as the recipient sees it, for st.html: sanitised again here (nh3 — no scripts, handlers or
-    styles, whatever core stored) and boxed at a client's width (desktop or phone)."""
+    styles, whatever core stored) and boxed at a client's width (desktop or phone). Links open in a new tab,
+    so following one never leaves the dashboard."""
+    clean = nh3.clean(html, set_tag_attribute_values={"a": {"target": "_blank"}})
     return (f'<div style="max-width:{width}px;margin:0 auto;border:1px solid #ddd;padding:12px;'
-            f'font-family:Arial,sans-serif;font-size:14px">{nh3.clean(html)}</div>')
+            f'font-family:Arial,sans-serif;font-size:14px">{clean}</div>')
 
 
 @_cached(AREA, ttl=60)

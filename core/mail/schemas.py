@@ -122,3 +122,9 @@ class NotificationView(BaseModel):
     contact_id: int | None
     created_at: datetime
     read_at: datetime | None
+    inbound_message_id: int | None = None
+    # Filled by core.mail.notifications from the contact and the reply (empty when they are gone).
+    contact_email: str | None = None
+    reply_from: str = ""
+    reply_subject: str = ""
+    reply_text: str = ""
