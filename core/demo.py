@@ -26,6 +26,7 @@ from core.content.models import (
     TemplateVersion,
 )
 from core.content.service import validate_template
+from core.crm.enrichment import calculate_enrichment_score
 from core.crm.models import (
     Company,
     Contact,
@@ -36,7 +37,6 @@ from core.crm.models import (
     TaskStatus,
     TaskType,
 )
-from core.crm.service import calculate_enrichment_score
 from core.services import Services
 from core.voice.models import Tone, VoiceProfile, VoiceProfileVersion
 

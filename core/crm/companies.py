@@ -9,6 +9,7 @@ from core.audit import service as audit
 from core.auth.actor import Actor
 from core.auth.permissions import CREATE, READ, UPDATE, require
 from core.crm.emails import company_domain_for, normalize_domain
+from core.crm.enrichment import rescore_contacts_of_companies
 from core.crm.models import Company
 from core.crm.schemas import CompanyInput, CompanyView, Page
 from core.errors import Conflict, NotFound
@@ -90,6 +91,8 @@ def update_company(uow: UnitOfWork, *, actor: Actor, company_id: int, changes: d
             setattr(company, field, value)
         diff = audit.changes_of(company)
         uow.session.flush()
+        if {"industry", "size"} & set(diff):  # the contacts' scores count their company's industry and size
+            rescore_contacts_of_companies(uow.session, [company.id])
         audit.record(uow.session, actor, "update", "company", company.id, diff)
         view = CompanyView.model_validate(company)
         uow.commit()

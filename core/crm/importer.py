@@ -33,7 +33,7 @@ from core.crm.import_mapping import (
     record_chunks,
 )
 from core.crm.models import Company, Contact, LawfulBasis, LifecycleStage
-from core.crm.service import ENRICHMENT_WEIGHTS
+from core.crm.enrichment import ENRICHMENT_WEIGHTS
 from core.db import utcnow
 from core.errors import Conflict, ValidationFailed
 from core.uow import UnitOfWork

@@ -10,32 +10,11 @@ from core.auth.actor import Actor
 from core.auth.permissions import CREATE, DELETE, READ, UPDATE, require, require_owner
 from core.crm.companies import get_or_create_company, get_or_create_company_for_email
 from core.crm.emails import normalize_email
+from core.crm.enrichment import calculate_enrichment_score
 from core.crm.models import Company, Contact, LifecycleStage, Suppression, SuppressionReason
 from core.crm.schemas import ContactInput, ContactUpdate, ContactView, Page
 from core.errors import Conflict, NotFound
 from core.uow import UnitOfWork
-
-# How much each enrichment field is worth; they add up to 100.
-ENRICHMENT_WEIGHTS: dict[str, int] = {
-    "name": 5, "title": 20, "phone": 10, "linkedin_url": 15, "industry": 15, "company_size": 10,
-    "technologies": 10, "company": 10, "timezone": 5,
-}
-
-
-def calculate_enrichment_score(contact: Contact) -> int:
-    """0–100: how much of what a rep needs to personalise an email is known about this contact."""
-    present = {
-        "name": bool(contact.first_name and contact.last_name),
-        "title": bool(contact.title),
-        "phone": bool(contact.phone),
-        "linkedin_url": bool(contact.linkedin_url),
-        "industry": bool(contact.industry or (contact.company and contact.company.industry)),
-        "company_size": bool(contact.company_size or (contact.company and contact.company.size)),
-        "technologies": bool(contact.technologies),
-        "company": contact.company_id is not None or contact.company is not None,
-        "timezone": bool(contact.timezone),
-    }
-    return sum(weight for key, weight in ENRICHMENT_WEIGHTS.items() if present[key])
 
 
 def _suppressions(session: Session, email: str) -> list[SuppressionReason]:

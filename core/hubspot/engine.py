@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from core.audit import service as audit
 from core.audit.models import AuditEntry
 from core.auth.actor import Actor
+from core.crm.enrichment import calculate_enrichment_score, rescore_contacts_of_companies
 from core.crm.models import Contact
-from core.crm.service import calculate_enrichment_score
 from core.db import utcnow
 from core.hubspot import rows
 from core.hubspot.mapping import (
@@ -192,6 +192,8 @@ def apply_changes(session: Session, actor: Actor, plan: SyncPlan, batch: dict[st
                                         "pushed_hashes": link.pushed_hashes, "last_pulled_at": now,
                                         "local_synced_at": link.local_synced_at})
     _write(session, plan, writes, result)
+    if object_type is ObjectType.company and result.updated_ids:
+        rescore_contacts_of_companies(session, result.updated_ids)  # their scores count industry and size
     if companies and object_type is ObjectType.contact:
         result.company_links = _link_companies(session, companies)
     _audit(session, actor, plan, writes, result, audit_summary)

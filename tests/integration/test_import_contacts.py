@@ -25,7 +25,7 @@ from core.crm.importer import (
     read_csv_headers,
 )
 from core.crm.models import Company, Contact, LifecycleStage
-from core.crm.service import calculate_enrichment_score
+from core.crm.enrichment import calculate_enrichment_score
 from core.errors import PermissionDenied, ValidationFailed
 from core.exporting import rows_to_csv_bytes
 

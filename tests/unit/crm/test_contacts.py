@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.audit.models import AuditEntry
-from core.crm import service
+from core.crm import companies, service
 from core.crm.models import Contact, LifecycleStage, SuppressionReason
 from core.crm.schemas import ContactInput, ContactUpdate
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -119,3 +119,22 @@ def test_suppressed_address_is_reported_on_the_contact(services, admin):
     assert service.get_contact(services.uow(), actor=admin, contact_id=c.id).suppressed == [
         SuppressionReason.unsubscribed]
     assert service.is_suppressed(services.uow(), actor=admin, email="gone@acme.com")
+
+
+def test_a_company_learning_its_industry_and_size_rescores_its_contacts(services, admin):
+    """The score counts the company's industry and size, so it follows the company, not only the contact."""
+    company = factories.company(services, admin, domain="freightline.example")
+    contact = factories.contact(services, admin, email="ops@freightline.example")
+    other = factories.contact(services, admin, email="ops@elsewhere.example")
+    before = service.get_contact(services.uow(), actor=admin, contact_id=contact.id)
+    assert before.company_id == company.id
+    companies.update_company(services.uow(), actor=admin, company_id=company.id,
+                             changes={"industry": "Logistics", "size": "51-200"})
+    after = service.get_contact(services.uow(), actor=admin, contact_id=contact.id)
+    assert after.enrichment_score == before.enrichment_score + 15 + 10
+    assert after.updated_at == before.updated_at  # the contact itself did not change
+    assert service.get_contact(services.uow(), actor=admin, contact_id=other.id).enrichment_score == \
+        other.enrichment_score
+    companies.update_company(services.uow(), actor=admin, company_id=company.id, changes={"industry": None})
+    assert service.get_contact(services.uow(), actor=admin, contact_id=contact.id).enrichment_score == \
+        before.enrichment_score + 10

@@ -174,3 +174,18 @@ def test_reps_cannot_run_a_sync_and_viewers_cannot_see_it(services: Services, re
         sync.sync_now(services.uow, crm, actor=rep)
     with pytest.raises(PermissionDenied):
         service.list_jobs(services.uow(), actor=viewer)
+
+
+def test_an_industry_learnt_from_hubspot_rescores_the_companys_contacts(services: Services, admin: Actor,
+                                                                        hub: FakeHubSpot,
+                                                                        crm: HubSpotConnector) -> None:
+    company_id = hub.seed("companies", {"domain": "globex.com", "name": "Globex"})
+    sync.sync_now(services.uow, crm, actor=admin)
+    hank = factories.contact(services, admin, email="hank@globex.com")
+    hub.user_edit("companies", company_id, {"industry": "LOGISTICS_AND_SUPPLY_CHAIN"})
+    job = sync.poll_changes(services.uow, crm, actor=admin, object_type=ObjectType.company)
+    assert job.status is JobStatus.succeeded
+    (globex,) = companies.list_companies(services.uow(), actor=admin).items
+    assert globex.industry
+    after = contacts.get_contact(services.uow(), actor=admin, contact_id=hank.id)
+    assert after.enrichment_score == hank.enrichment_score + 15
