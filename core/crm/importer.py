@@ -20,6 +20,7 @@ from core.audit import service as audit
 from core.auth.actor import Actor
 from core.auth.permissions import IMPORT, require
 from core.crm.companies import company_name_from_domain
+from core.crm.enrichment import ENRICHMENT_WEIGHTS
 from core.crm.import_mapping import (
     CONTACT_COLUMNS,
     FIELDS,
@@ -33,7 +34,6 @@ from core.crm.import_mapping import (
     record_chunks,
 )
 from core.crm.models import Company, Contact, LawfulBasis, LifecycleStage
-from core.crm.enrichment import ENRICHMENT_WEIGHTS
 from core.db import utcnow
 from core.errors import Conflict, ValidationFailed
 from core.uow import UnitOfWork
