@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import jwt
@@ -223,11 +224,13 @@ def sync_permissions(uow: UnitOfWork, *, actor: Actor) -> int:
 
 
 def sign_in_with_identity(uow: UnitOfWork, *, identity: VerifiedIdentity, now: datetime,
-                          allowed_domains: list[str] | None = None) -> Actor:
+                          allowed_domains: Sequence[str] = ()) -> Actor:
     """Google sign-in: link the user with the provider-verified email, or create one as a viewer.
 
     No ``actor``: the validated id_token is the authority. Suspended and deleted users are refused with the
-    same message as an unknown domain; ``allowed_domains`` (when given) limits who may create an account.
+    same message as an unknown domain. Who may create an account by signing in: nobody when
+    ``allowed_domains`` is empty (invite only: existing users are linked), addresses at those domains, or
+    any verified address with ``["*"]``.
     """
     email = identity.email.strip().lower()
     with uow:
@@ -237,7 +240,7 @@ def sign_in_with_identity(uow: UnitOfWork, *, identity: VerifiedIdentity, now: d
             if session.scalar(select(User.id).limit(1)) is None:  # the first user must be an administrator
                 raise AuthenticationFailed(NO_ADMIN_YET)
             domain = email.rpartition("@")[2]
-            if allowed_domains and domain not in allowed_domains:
+            if "*" not in allowed_domains and domain not in allowed_domains:
                 raise AuthenticationFailed(OIDC_REFUSED)
             user = User(email=email, name=(identity.name or email.split("@")[0])[:200], roles=[Role.viewer.value],
                         status=UserStatus.active, email_verified=True, last_login_at=now)

@@ -45,7 +45,7 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, FakeOidcProvider]]:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update({"DATA_DIR": str(tmp_path / "data"), "ENVIRONMENT": "test", "DASHBOARD_BASE_URL": url,
                     "OIDC_ISSUER": idp.issuer, "OIDC_CLIENT_ID": idp.client_id,
-                    "OIDC_CLIENT_SECRET": idp.client_secret})
+                    "OIDC_CLIENT_SECRET": idp.client_secret, "OIDC_ALLOWED_DOMAINS": "example.com"})
         settings = load_settings(_env_file=None, data_dir=tmp_path / "data", environment="test", database_url="")
         engine = make_engine(settings)
         Base.metadata.create_all(engine)

@@ -45,7 +45,7 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, idp: FakeOidcProvi
     idp.next_identity = {"sub": "42", "email": "pat@example.com", "email_verified": True, "name": "Pat"}
     env = {"DATA_DIR": str(tmp_path / "data"), "ENVIRONMENT": "test", "DATABASE_URL": "", "REDIS_URL": "",
            "OIDC_ISSUER": idp.issuer, "OIDC_CLIENT_ID": idp.client_id, "OIDC_CLIENT_SECRET": idp.client_secret,
-           "OIDC_REDIRECT_URI": REDIRECT}
+           "OIDC_REDIRECT_URI": REDIRECT, "OIDC_ALLOWED_DOMAINS": "example.com"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     st.cache_resource.clear()

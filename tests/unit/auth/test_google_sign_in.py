@@ -81,7 +81,8 @@ def test_verified_identity_comes_back_from_the_code_exchange(google: OidcProvide
 
 def test_first_google_sign_in_creates_a_viewer_and_audits_it(services: Services, google: OidcProvider,
                                                               admin: Actor) -> None:
-    actor = sign_in_with_identity(services.uow(), identity=sign_in(google), now=services.clock())
+    actor = sign_in_with_identity(services.uow(), identity=sign_in(google), now=services.clock(),
+                                  allowed_domains=["example.com"])
     assert actor.roles == frozenset({"viewer"}) and actor.email == "pat@example.com" and actor.via == "oidc"
     with services.uow() as uow:
         user = uow.session.scalars(select(User).where(User.email == "pat@example.com")).one()
@@ -127,6 +128,24 @@ def test_only_allowed_domains_may_create_an_account(services: Services, google: 
     linked = sign_in_with_identity(services.uow(), identity=sign_in(google), now=services.clock(),
                                    allowed_domains=["acme.com"])
     assert linked.email == "pat@example.com"
+
+
+def test_by_default_nobody_new_signs_up_but_existing_users_are_linked(services: Services, google: OidcProvider,
+                                                                     admin: Actor) -> None:
+    with pytest.raises(AuthenticationFailed) as caught:
+        sign_in_with_identity(services.uow(), identity=sign_in(google), now=services.clock())
+    assert caught.value.message == OIDC_REFUSED
+    with services.uow() as uow:
+        assert uow.session.scalar(select(User.id).where(User.email == "pat@example.com")) is None
+    create_user(services.uow(), actor=SYSTEM, data=UserInput(email="pat@example.com", name="Pat"))
+    assert sign_in_with_identity(services.uow(), identity=sign_in(google), now=services.clock()).email == \
+        "pat@example.com"
+
+
+def test_a_star_lets_any_verified_address_sign_up(services: Services, google: OidcProvider, admin: Actor) -> None:
+    actor = sign_in_with_identity(services.uow(), identity=sign_in(google), now=services.clock(),
+                                  allowed_domains=["*"])
+    assert actor.roles == frozenset({"viewer"})
 
 
 def test_unverified_email_is_refused(google: OidcProvider, idp: FakeOidcProvider) -> None:
