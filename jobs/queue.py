@@ -44,13 +44,17 @@ def send_approved(result: ApprovalResult) -> None:
 
 
 def sweep() -> tuple[int, int]:
-    """Re-enqueue batches whose task was lost, and move entries whose mail went out to sent."""
+    """Re-enqueue batches whose task was lost or whose worker died mid-run (running with no sign of life for
+    batches.stale_after()), and move entries whose mail went out to sent. Returns (batches enqueued, sent)."""
     services = huey_app.services()
-    lost = batches.queued_job_ids(services, older_than=services.clock() - LOST_AFTER)
-    for job_id in lost:
+    now = services.clock()
+    dead = batches.requeue_stale_jobs(services, older_than=now - batches.stale_after(services.settings))
+    lost = batches.queued_job_ids(services, older_than=now - LOST_AFTER)
+    enqueue_ids = list(dict.fromkeys([*dead, *lost]))
+    for job_id in enqueue_ids:
         run_queue_job(job_id)
     sent = review.mark_sent_entries(services.uow(), actor=SYSTEM)
-    return len(lost), len(sent)
+    return len(enqueue_ids), len(sent)
 
 
 @huey.periodic_task(crontab(minute="*"), name="sweep_contact_queue")

@@ -128,6 +128,8 @@ def variant(p: ProposalView, queue: list[int]) -> None:
     with st.form(f"approval_regen_form_{p.id}", border=False):
         st.text_input("Regenerate with an instruction", key=f"approval_instruction_{p.id}",
                       placeholder="shorter · mention their expansion")
+        if notice := view.instruction_notice(services):
+            st.caption(notice)
         st.form_submit_button("Regenerate", key=f"approval_regen_{p.id}", disabled=not open_, on_click=_regenerate,
                               args=(services, actor, p))
     with st.form(f"approval_reject_form_{p.id}", border=False):

@@ -13,6 +13,7 @@ import nh3
 import pandas as pd
 import streamlit as st
 
+from core.ai.instructions import OFFLINE_NOTICE
 from core.auth.actor import Actor
 from core.content import drafts as drafts_service
 from core.content.models import DraftStatus
@@ -24,6 +25,7 @@ from core.queue.models import QueuePriority, QueueStatus
 from core.queue.schemas import ContactFilter, EntryDetail, EntryPage, EntryView, JobView, QueueMetrics, QueueQuery
 from core.services import Services
 from ui import data, widgets
+from ui.caching import HASH_FUNCS
 
 TTL = 45
 PER_PAGE = 50
@@ -33,7 +35,7 @@ _CACHED: list[Any] = []
 
 
 def _cached(func: F) -> F:
-    cached = st.cache_data(ttl=TTL, show_spinner=False)(func)
+    cached = st.cache_data(ttl=TTL, show_spinner=False, hash_funcs=HASH_FUNCS)(func)
     _CACHED.append(cached)
     return cached  # type: ignore[return-value]
 
@@ -122,6 +124,11 @@ def safe_markdown(text: str) -> str:
 def approved_drafts(_services: Services, actor: Actor, limit: int = 20) -> list[DraftView]:
     """The latest approved drafts (what the rep approved waits here until a mailbox sends it)."""
     return drafts_service.list_drafts(_services.uow(), actor=actor, status=DraftStatus.approved, limit=limit)
+
+
+def instruction_notice(services: Services) -> str | None:
+    """While no model is configured: which regeneration instructions the offline composer follows."""
+    return OFFLINE_NOTICE if services.llm.offline else None
 
 
 def page_link(page: str, label: str, icon: str) -> None:

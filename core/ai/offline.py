@@ -57,9 +57,16 @@ class OfflineComposer:
                   "interaction": _interaction(request)}
         parts = [_Part(f"{expected_greeting(request)},", keep=True)]
         parts += self._opening(request, words, values, angle)
+        cited_so_far = [f for p in parts for f in p.cites]
+        parts += [_Part(self._fact_sentence(words, values, f), keep=True, cites=[f])  # the rep asked for it
+                  for f in request.rewrite.mention if f not in cited_so_far]
         parts.append(_Part(words["bridge_pain" if angle == "pain" else "bridge"].format(**values),
                            cites=[f for f in (_fact(request, "industry"),) if f]))
+        if request.rewrite.longer:  # optional parts: trimmed first when the voice's length limit is reached
+            parts += self._more(request, words, values, [f for p in parts for f in p.cites])
         parts += [_Part(s) for s in request.snippets[:1]]
+        if request.rewrite.question:  # the rep asked for it: survives length trimming
+            parts.append(_Part(words["ask_question"].format(**values), keep=True))
         if request.slots:
             parts.append(_Part(words["cta_slots"] + "\n" + "\n".join(f"- {s}" for s in request.slots), keep=True))
         else:
@@ -102,6 +109,28 @@ class OfflineComposer:
         elif request.industry:
             lead.append(_Part(fmt("open_industry"), cites=[industry] if industry else []))
         return lead
+
+    def _more(self, request: DraftRequest, words: dict[str, str], values: dict[str, str],
+              cited: list[Fact]) -> list[_Part]:
+        """For "longer": one research fact the draft does not use yet, and in English a second benefit."""
+        parts = []
+        extra = next((f for f in request.facts if f not in cited and f.label != "company"), None)
+        if extra is not None:
+            parts.append(_Part(self._fact_sentence(words, values, extra), cites=[extra]))
+        if request.language == "en" and len(request.value_props) > 1:
+            parts.append(_Part(words["value_more"].format(value=request.value_props[1])))
+        return parts
+
+    def _fact_sentence(self, words: dict[str, str], values: dict[str, str], fact: Fact) -> str:
+        if fact.label == "website":
+            return words["open_web"].format(**{**values, "quote": fact.value[:160]})
+        if fact.label == "employees":
+            return words["open_employees"].format(**{**values, "n": fact.value})
+        if fact.label == "technology":
+            return words["open_tech"].format(**{**values, "tech": fact.value})
+        if fact.label == "title" and values["title"]:
+            return words["open_role"].format(**values)
+        return words["mention"].format(**{**values, "label": fact.label, "value": fact.value})
 
     def _subject(self, request: DraftRequest, words: dict[str, str], values: dict[str, str], angle: str) -> str:
         if request.kind in (DraftKind.follow_up, DraftKind.reply_handling) and request.previous_emails:

@@ -1,6 +1,8 @@
 """Sentences the offline composer writes with, per language (en, es, de, fr). Formal address in es/de/fr.
 
-Placeholders: {company} {industry} {title} {pain} {value} {n} {tech} {quote} {subject} {interaction} {first_name}.
+Placeholders: {company} {industry} {title} {pain} {value} {n} {tech} {quote} {subject} {interaction} {first_name}
+{label}. mention, ask_question (and value_more in English) serve a rep's regeneration instruction
+(core.ai.instructions).
 English sentences carry contractions; the composer expands them when a voice turns contractions off.
 """
 
@@ -30,6 +32,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "subject_pain": "{pain} at {company}",
         "subject_question": "{first_name}, a question about {pain}",
         "subject_nurture": "Following our {interaction}",
+        "mention": "I also noted this about {company} ({label}): {value}.",
+        "ask_question": "How are you handling {pain} today?",
+        "value_more": "It also means {value}.",
     },
     "es": {
         "pain_generic": "hacer crecer el pipeline con el mismo equipo",
@@ -54,6 +59,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "subject_pain": "{pain} en {company}",
         "subject_question": "{first_name}, una pregunta sobre {pain}",
         "subject_nurture": "Tras nuestra conversación ({interaction})",
+        "mention": "También me llamó la atención este dato de {company} ({label}): {value}.",
+        "ask_question": "¿Cómo están gestionando hoy {pain}?",
     },
     "de": {
         "pain_generic": "Pipeline-Wachstum mit demselben Team",
@@ -79,6 +86,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "subject_pain": "{pain} bei {company}",
         "subject_question": "{first_name}, eine Frage zu {pain}",
         "subject_nurture": "Nach unserem Gespräch ({interaction})",
+        "mention": "Außerdem ist mir bei {company} aufgefallen ({label}): {value}.",
+        "ask_question": "Wie gehen Sie heute mit {pain} um?",
     },
     "fr": {
         "pain_generic": "la croissance du pipeline avec la même équipe",
@@ -103,6 +112,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "subject_pain": "{pain} chez {company}",
         "subject_question": "{first_name}, une question sur {pain}",
         "subject_nurture": "Suite à notre échange ({interaction})",
+        "mention": "J'ai aussi noté ceci chez {company} ({label}) : {value}.",
+        "ask_question": "Comment gérez-vous aujourd'hui {pain} ?",
     },
 }
 

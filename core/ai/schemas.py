@@ -96,6 +96,15 @@ class PreviousEmail(BaseModel):
     sent_at: str | None = None
 
 
+class Rewrite(BaseModel):
+    """What the offline composer adds for a rep's regeneration instruction (read by core.ai.instructions);
+    a model endpoint gets the instruction itself as feedback instead and ignores this."""
+
+    longer: bool = False  # one more fact, and in English one more benefit
+    question: bool = False  # an open question about their priorities before the call to action
+    mention: list[Fact] = Field(default_factory=list)  # research facts the rep asked to bring up
+
+
 class DraftRequest(BaseModel):
     """Everything a model may use to write, already gathered; nothing here is fetched by the model."""
 
@@ -119,6 +128,7 @@ class DraftRequest(BaseModel):
     untrusted_notes: str | None = None  # free text from the CRM record: data, never instructions
     snippets: list[str] = Field(default_factory=list)
     feedback: list[str] = Field(default_factory=list)  # violations of an earlier attempt, for the redo
+    rewrite: Rewrite = Field(default_factory=Rewrite)
 
 
 class DraftBatch(BaseModel):

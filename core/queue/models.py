@@ -143,6 +143,7 @@ class QueueJob(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[QueueJobKind] = mapped_column(enum_column(QueueJobKind))
     status: Mapped[QueueJobStatus] = mapped_column(enum_column(QueueJobStatus), default=QueueJobStatus.queued)
+    # The first done + failed ids are the entries finished, in the order they finished: a resumed run skips them.
     entry_ids: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     regenerate: Mapped[bool] = mapped_column(default=False)
     variants: Mapped[int] = mapped_column(default=3)

@@ -7,14 +7,17 @@ Each function handles one entry, so jobs (jobs/queue.py) can run many in a bound
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from core.ai import usage as usage_service
 from core.ai.agents import Proposal, ProposalSet, ProspectingAgent
-from core.ai.language import contact_language
+from core.ai.instructions import ReadInstruction, adjust_voice, length_warnings, read_instruction
+from core.ai.language import DetectedLanguage, contact_language
 from core.ai.proposals import pick_voice_profile
 from core.ai.research import AccountAnalysis, AccountAnalyzer
-from core.ai.schemas import DraftBatch, DraftRequest, Purpose
+from core.ai.schemas import DraftBatch, DraftRequest, PreviousEmail, Purpose
 from core.audit import service as audit
 from core.auth.actor import Actor
 from core.auth.permissions import CREATE, UPDATE, require, require_owner
@@ -25,6 +28,7 @@ from core.queue.models import QUEUE_TRANSITIONS, ProposalStatus, QueueProposal, 
 from core.queue.schemas import EntryView, ProposalView
 from core.queue.service import RESOURCE, entry_view, load_entry, move
 from core.services import Services
+from core.voice.schemas import VoiceProfileView
 
 RESEARCHABLE = frozenset({QueueStatus.pending, QueueStatus.failed, QueueStatus.ready, QueueStatus.draft_created})
 _SHORTER = re.compile(r"\b(short|shorter|brief|briefer|concise|cut|trim)\b", re.IGNORECASE)
@@ -179,12 +183,37 @@ def _store_proposals(services: Services, actor: Actor, entry_id: int, result: Pr
 
 class _InstructedAgent(ProspectingAgent):
     """Drafts with the rep's instruction passed to the model as a correction; length instructions also
-    tighten the word limit, which every model (the offline composer included) honours."""
+    tighten the word limit, which every model (the offline composer included) honours.
 
-    def __init__(self, services: Services, actor: Actor, *, instruction: str, max_words: int | None) -> None:
+    The offline composer reads no feedback: for it the instruction is read into what it can do
+    (core.ai.instructions: shorter, longer, more formal or casual, a question, mention a research fact), and
+    ``not_followed`` lists what it could not do, for the proposal's content warnings."""
+
+    def __init__(self, services: Services, actor: Actor, *, instruction: str, words_before: int) -> None:
         super().__init__(services, actor)
         self._instruction = instruction
-        self._max_words = max_words
+        self._words_before = words_before
+        self._max_words = self._shorter_limit() if _SHORTER.search(instruction) else None
+        self._read: ReadInstruction | None = None
+        self._voice_limit: int | None = None
+
+    def _shorter_limit(self) -> int:
+        return max(30, int(self._words_before * 0.7))
+
+    def _request(self, contact: ContactView, profile: VoiceProfileView | None, analysis: AccountAnalysis | None, *,
+                 variants: int, slots: Sequence[datetime] | None, language: str | None,
+                 previous: Sequence[PreviousEmail] = (), context: str | None = None,
+                 ) -> tuple[DraftRequest, DetectedLanguage]:
+        request, detected = super()._request(contact, profile, analysis, variants=variants, slots=slots,
+                                             language=language, previous=previous, context=context)
+        if not self._services.llm.offline:
+            return request, detected  # a model reads the instruction itself (_call)
+        read = self._read = read_instruction(self._instruction, request.facts, language=request.language)
+        if read.shorter:
+            self._max_words = self._shorter_limit()
+        self._voice_limit = request.voice.max_length
+        return request.model_copy(update={"voice": adjust_voice(request.voice, read, request.language),
+                                          "rewrite": read.rewrite()}), detected
 
     def _call(self, request: DraftRequest, reserve: Any) -> DraftBatch:
         voice = request.voice
@@ -192,6 +221,14 @@ class _InstructedAgent(ProspectingAgent):
             voice = voice.model_copy(update={"max_length": min(voice.max_length or 10_000, self._max_words)})
         feedback = [*request.feedback, f"The rep asks: {self._instruction}"]
         return super()._call(request.model_copy(update={"feedback": feedback, "voice": voice}), reserve)
+
+    def not_followed(self, body: str) -> list[str]:
+        """Offline only: the parts of the instruction the composer could not follow (empty for a model)."""
+        if self._read is None:
+            return []
+        return [*self._read.not_followed,
+                *length_warnings(self._read, words_before=self._words_before, words_after=len(body.split()),
+                                 limit=self._voice_limit)]
 
 
 def regenerate_variant(services: Services, *, actor: Actor, proposal_id: int, instruction: str) -> ProposalView:
@@ -211,8 +248,7 @@ def regenerate_variant(services: Services, *, actor: Actor, proposal_id: int, in
             raise InvalidTransition("only open proposals can be regenerated")
         variant, entry_id, words = row.variant, entry.id, len(row.body.split())
         contact_id, research = entry.contact_id, entry.research
-    max_words = max(30, int(words * 0.7)) if _SHORTER.search(instruction) else None
-    agent = _InstructedAgent(services, actor, instruction=instruction, max_words=max_words)
+    agent = _InstructedAgent(services, actor, instruction=instruction, words_before=words)
     inputs = _Inputs(services, actor, contact_id, research)
     # Asking for as many variants as this one's number keeps its angle (variants differ by position).
     result = agent.draft(inputs.contact, inputs.profile, inputs.analysis, reserve=_reserve(services, actor),
@@ -225,6 +261,7 @@ def regenerate_variant(services: Services, *, actor: Actor, proposal_id: int, in
         if row is None or row.status is not ProposalStatus.proposed:
             raise InvalidTransition("the proposal changed while it was regenerated")
         _fill(row, new, result)
+        row.content_warnings = [*row.content_warnings, *agent.not_followed(new.body)]
         row.instruction = instruction[:500]
         audit.record(uow.session, actor, "update", "queue_proposal", proposal_id,
                      {"regenerated": True, "instruction": instruction, "entry_id": entry_id})

@@ -117,6 +117,25 @@ def test_approval_page_rejects_with_reason_and_regenerates(demo_services, demo_a
     assert after[0].rejection_reason == "too generic" and after[1].instruction == "shorter"
 
 
+def test_approval_page_says_which_instructions_the_offline_composer_follows(demo_services, demo_actor, open_page,
+                                                                          text_of):
+    from core.ai.instructions import OFFLINE_NOTICE
+
+    ids = _queue(demo_services, demo_actor, 1)
+    p = service.get_entry(demo_services.uow(), actor=demo_actor, entry_id=ids[0]).proposal_list[0]
+    at = open_page(APPROVAL)
+    assert not at.exception
+    notices = [c.value for c in at.caption if c.value == OFFLINE_NOTICE]
+    assert len(notices) == 3  # under each variant's instruction box
+    assert "shorter · longer · more formal · more casual · ask a question" in OFFLINE_NOTICE
+
+    at.text_input(key=f"approval_instruction_{p.id}").input("make it punchier")
+    at.button(key=f"approval_regen_{p.id}").click().run()
+    assert not at.exception
+    assert 'Instruction not followed: "make it punchier" is not an instruction the offline composer' in "\n".join(
+        str(w.value) for w in at.warning)
+
+
 def test_model_html_is_never_rendered(demo_services, demo_actor, open_page):
     ids = _queue(demo_services, demo_actor, 1)
     from core.queue import review
