@@ -18,10 +18,11 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from core.auth.actor import Actor
+from core.auth.permissions import UPDATE, require
 from core.db import utcnow
 from core.hubspot.engine import Changes, SyncPlan, apply_changes, at_ms, snapshot_changes
 from core.hubspot.models import CrmLink, HubSpotSyncJob, HubSpotWebhookEvent, JobKind, JobStatus, ObjectType
-from core.hubspot.service import plan_of, setting_row
+from core.hubspot.service import RESOURCE, plan_of, setting_row
 from core.hubspot.sync import UowFactory, add_errors
 from core.integrations.base import CRMConnector
 from core.uow import UnitOfWork
@@ -80,6 +81,7 @@ def record_events(uow: UnitOfWork, events: list[dict[str, Any]]) -> list[int]:
 
 def process_events(uows: UowFactory, crm: CRMConnector | None, *, actor: Actor, event_ids: list[int]) -> int:
     """Apply stored, unprocessed events; idempotent (processed ones are skipped). Returns events applied."""
+    require(actor, RESOURCE, UPDATE)
     with uows() as uow:
         rows = list(uow.session.scalars(select(HubSpotWebhookEvent).where(
             HubSpotWebhookEvent.event_id.in_(event_ids), HubSpotWebhookEvent.processed_at.is_(None))

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from core.auth.actor import Actor
+from core.auth.permissions import CREATE, require
 from core.errors import ConnectorError, SalesAgentError, ValidationFailed
 from core.integrations.base import LanguageModel, MarketingEmail, Transcriber
 from core.services import Services
@@ -292,6 +293,7 @@ def newsletter_samples(query: str, crm: object | None) -> list[tuple[SourceResul
 def save_trained_profile(services: Services, *, actor: Actor, name: str, analysis: VoiceAnalysis,
                          language: str = "en") -> VoiceProfileView:
     """Create the profile, or add a version to the actor's existing profile of that name."""
+    require(actor, "voice_profiles", CREATE)
     values = {"tone": analysis.tone, "use_contractions": analysis.uses_contractions,
               "style_notes": "; ".join(analysis.style_notes)[:2000],
               "greeting": (analysis.greetings[0] + " {first_name},") if analysis.greetings else None,

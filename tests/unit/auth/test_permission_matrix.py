@@ -44,15 +44,6 @@ def use_cases() -> list[tuple[str, Callable[..., Any]]]:
 USE_CASES = use_cases()
 
 
-# Known gaps, skipped by the walk below and kept exact by test_known_late_checks_are_still_late:
-# - core.hubspot.webhooks.process_events (HubSpot issue) reads the stored events (a database query)
-#   before the CRM use cases it calls check permission;
-# - core.voice.training.save_trained_profile (voice issue) builds the profile values from the analysis and
-#   looks up the actor's existing profile before create/revise_voice_profile check permission.
-# Both should call require() first; when one does, its entry here must go (that test then fails).
-CHECKS_LATE = {"core.hubspot.webhooks.process_events", "core.voice.training.save_trained_profile"}
-
-
 class Anything(str):
     """Stands in for every argument (a string, so lookups by name work); anything else fails loudly."""
 
@@ -110,8 +101,6 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 
 @pytest.mark.parametrize(("name", "fn"), USE_CASES, ids=[n for n, _ in USE_CASES])
 def test_every_role_gets_exactly_its_grants(name: str, fn: Callable[..., Any], services: Services) -> None:
-    if name in CHECKS_LATE:
-        pytest.skip(f"{name} prepares its input before checking permission (known gap)")
     resource, action = required_permission(fn, services)
     for role in Role:
         actor = Actor(user_id=NOBODY.user_id, email=f"{role.value}@example.com", roles=frozenset({role.value}))
@@ -126,12 +115,3 @@ def test_every_role_gets_exactly_its_grants(name: str, fn: Callable[..., Any], s
             assert denied_here, f"viewers only read, but may {name}"
         if role is Role.sales_rep and resource in {"users", "audit", "api_keys"} and action != "read":
             assert denied_here, f"reps do not administer, but may {name}"
-
-
-@pytest.mark.parametrize("name", sorted(CHECKS_LATE))
-def test_known_late_checks_are_still_late(name: str, services: Services) -> None:
-    """The skip list holds only use cases that exist and still do work before refusing a stranger."""
-    fn = dict(USE_CASES).get(name)
-    assert fn is not None, f"{name} is no longer a use case: remove it from CHECKS_LATE"
-    outcome = call(fn, services, NOBODY)
-    assert not isinstance(outcome, PermissionDenied), f"{name} now checks permission first: remove it from CHECKS_LATE"
