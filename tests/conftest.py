@@ -6,11 +6,13 @@ With REQUIRE_SERVICES=1 (set by .ci/run) an unreachable PostgreSQL or Redis fail
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -172,3 +174,16 @@ def redis_url() -> str:
     except Exception as exc:
         unavailable("Redis", str(exc))
     return REDIS_URL
+
+
+@pytest.fixture
+def jobs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
+    """jobs.main (every task module), first imported, if this test is first, with an immediate in-memory queue.
+
+    Tasks run against a test's database through jobs.huey_app.running_against(services, queue).
+    """
+    monkeypatch.setenv("HUEY_IMMEDIATE", "true")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "import-data"))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    yield importlib.import_module("jobs.main")
+    importlib.import_module("jobs.huey_app").get_settings.cache_clear()

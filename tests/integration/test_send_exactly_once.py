@@ -3,14 +3,12 @@ restarted at random moments; the sink ends up with each message exactly once and
 
 from __future__ import annotations
 
-import importlib
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -34,15 +32,6 @@ from tests.unit.mail.conftest import smtp_mailbox_input
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 1000
 LEASE_SECONDS = 6
-
-
-@pytest.fixture
-def jobs_modules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
-    monkeypatch.setenv("HUEY_IMMEDIATE", "true")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "import-data"))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    yield importlib.import_module("jobs.main")
-    importlib.import_module("jobs.huey_app").get_settings.cache_clear()
 
 
 def seed_batch(services: Services, port: int) -> list[int]:
@@ -84,7 +73,7 @@ def kill(worker: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.mark.slow
-def test_batch_survives_sigkilled_workers_with_no_duplicate(tmp_path: Path, jobs_modules: ModuleType) -> None:
+def test_batch_survives_sigkilled_workers_with_no_duplicate(tmp_path: Path, jobs: ModuleType) -> None:
     from jobs import huey_app, sending
 
     settings = sqlite_test_settings(tmp_path, huey_immediate=False, send_lease_seconds=LEASE_SECONDS)

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from types import ModuleType
 
-import pytest
 from sqlalchemy import select
 
 from core.audit.models import AuditEntry
 from core.auth.actor import Actor
 from core.services import Services
 from tests import factories
-
-
-@pytest.fixture
-def jobs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
-    monkeypatch.setenv("HUEY_IMMEDIATE", "true")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "import-data"))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    yield importlib.import_module("jobs.main")
-    importlib.import_module("jobs.huey_app").get_settings.cache_clear()
 
 
 def test_retention_job_purges_only_rows_past_the_period(jobs: ModuleType, services: Services, admin: Actor) -> None:

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
@@ -18,17 +16,6 @@ from core.db import utcnow
 from core.ops.service import record_heartbeat, worker_status
 from core.services import Services
 from tests.conftest import make_test_settings
-
-
-@pytest.fixture
-def jobs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
-    """jobs.main, first imported (if this test is first) with an immediate, in-memory queue."""
-    monkeypatch.setenv("HUEY_IMMEDIATE", "true")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "import-data"))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    main = importlib.import_module("jobs.main")
-    yield main
-    importlib.import_module("jobs.huey_app").get_settings.cache_clear()
 
 
 def this_worker() -> str:

@@ -3,10 +3,8 @@ the job is delivered twice; without a HubSpot connection they do nothing."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -20,15 +18,6 @@ from core.integrations.hubspot import HubSpotConnector
 from core.services import Services, build_services
 from tests import factories
 from tests.fakes.hubspot import FakeHubSpot
-
-
-@pytest.fixture
-def jobs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
-    monkeypatch.setenv("HUEY_IMMEDIATE", "true")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "import-data"))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    yield importlib.import_module("jobs.main")
-    importlib.import_module("jobs.huey_app").get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@ older than the stale threshold, the re-run skips what the dead run finished, and
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -41,15 +39,6 @@ class DiesWhileDrafting(OfflineComposer):
             time.sleep(0.5)  # a slow call: the entries finished before it are recorded by then
             raise WorkerDied
         return super().draft_emails(request)
-
-
-@pytest.fixture
-def jobs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
-    monkeypatch.setenv("HUEY_IMMEDIATE", "true")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "import-data"))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    yield importlib.import_module("jobs.main")
-    importlib.import_module("jobs.huey_app").get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
 import uuid
 from collections.abc import Iterator
 from email import message_from_string, policy
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -23,15 +21,6 @@ from public_endpoints import create_app
 from tests.unit.mail.conftest import QueueDraft, outbox_mailbox, queue_draft  # noqa: F401
 
 HUMAN_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko)"
-
-
-@pytest.fixture
-def jobs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
-    monkeypatch.setenv("HUEY_IMMEDIATE", "true")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "import-data"))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    yield importlib.import_module("jobs.main")
-    importlib.import_module("jobs.huey_app").get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import importlib
 import json
 import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -29,15 +27,6 @@ from tests.fakes.hubspot import FakeHubSpot
 
 SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
 PUBLIC = "https://sales.example.com"
-
-
-@pytest.fixture
-def jobs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
-    monkeypatch.setenv("HUEY_IMMEDIATE", "true")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "import-data"))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    yield importlib.import_module("jobs.main")
-    importlib.import_module("jobs.huey_app").get_settings.cache_clear()
 
 
 @pytest.fixture
