@@ -6,6 +6,7 @@ Production runs ``create_app()`` under gunicorn instead: ``gunicorn 'public_endp
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from core.config import load_settings
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(settings)
     host = args.host or settings.public_host
     port = args.port or settings.public_port
+    # SIGTERM (honcho, docker stop) exits like Ctrl-C, so exit handlers run: buffered tracking events are written.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"Public endpoints: http://{host}:{port}  (health: /health)", flush=True)
     waitress.serve(app, host=host, port=port, threads=args.threads, ident="sales-agent")
     return 0

@@ -6,7 +6,9 @@ opaque link id. Events go to a buffer on the request path and are written in bat
 
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -18,6 +20,7 @@ from core.mail.models import EventType, TrackedLink
 from core.mail.tracking import (
     TOKEN_PATTERN,
     EventBuffer,
+    RedisEventBuffer,
     event_buffer,
     flush_buffer,
     tracking_event,
@@ -82,8 +85,12 @@ class TrackingRecorder:
         return url
 
     def stop(self) -> None:
+        """At exit: write what the in-process buffer holds, or hand what gathered to Redis."""
         self._stop.set()
-        self.flush()
+        if self.flush_in_process:
+            self.flush()
+        elif isinstance(self.buffer, RedisEventBuffer):
+            self.buffer.close()
 
 
 def recorder() -> TrackingRecorder:
@@ -94,8 +101,16 @@ def recorder() -> TrackingRecorder:
 def init_app(app: Flask, services: Services) -> None:
     settings = services.settings
     buffer = event_buffer(settings)
-    app.extensions[EXTENSION] = TrackingRecorder(services, buffer, flush_in_process=not settings.redis_url)
+    tracking = TrackingRecorder(services, buffer, flush_in_process=not settings.redis_url)
+    app.extensions[EXTENSION] = tracking
+    atexit.register(_stop_at_exit, weakref.ref(tracking))  # a graceful stop (SIGTERM) loses no event
     app.register_blueprint(bp)
+
+
+def _stop_at_exit(ref: weakref.ref[TrackingRecorder]) -> None:
+    tracking = ref()
+    if tracking is not None:
+        tracking.stop()
 
 
 def _client_ip() -> str | None:

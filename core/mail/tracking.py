@@ -123,20 +123,67 @@ class MemoryEventBuffer:
 
 
 class RedisEventBuffer:
-    """A Redis list shared by every gunicorn worker and drained by any of them or the worker process."""
+    """A Redis list shared by every web worker, written to the database by the worker process.
+
+    A request only appends to a local list; a background thread moves what gathered to Redis every
+    ``push_seconds`` in one RPUSH, so the request path never waits for the network. While Redis is away the
+    events stay in the local list (up to ``max_pending``, oldest dropped with an error) and go out once it is
+    back. ``push_pending()`` sends what is left, and runs at exit.
+    """
 
     KEY = "sales-agent:tracking-events"
 
-    def __init__(self, url: str, *, key: str = KEY) -> None:
+    def __init__(self, url: str, *, key: str = KEY, push_seconds: float = 0.05, max_pending: int = 100_000) -> None:
         import redis
 
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self.key = key
+        self.key, self.push_seconds = key, push_seconds
+        self._pending: deque[dict[str, Any]] = deque(maxlen=max_pending)
+        self._lock = threading.Lock()
+        self._pusher: threading.Thread | None = None
+        self._failing = False
+        self._closed = threading.Event()
 
     def push(self, event: dict[str, Any]) -> None:
-        self._redis.rpush(self.key, json.dumps(event))
+        self._pending.append(event)  # deque.append is atomic: no lock on the request path
+        if self._pusher is None and not self._closed.is_set():
+            with self._lock:
+                if self._pusher is None:
+                    self._pusher = threading.Thread(target=self._push_forever, name="tracking-pusher", daemon=True)
+                    self._pusher.start()
+
+    def _push_forever(self) -> None:
+        while not self._closed.wait(self.push_seconds):
+            self.push_pending()
+
+    def close(self) -> None:
+        """Send what gathered and stop the sending thread (a later push starts none)."""
+        self._closed.set()
+        self.push_pending()
+
+    def push_pending(self) -> int:
+        """Send the locally gathered events to Redis now; returns how many went."""
+        sent = 0
+        with self._lock:  # one sender at a time keeps the events in order
+            while self._pending:
+                batch = [self._pending.popleft() for _ in range(min(1000, len(self._pending)))]
+                try:
+                    self._redis.rpush(self.key, *[json.dumps(e) for e in batch])
+                except Exception as exc:  # Redis away: keep them, in order, for the next round
+                    self._pending.extendleft(reversed(batch))
+                    if not self._failing:
+                        log.error("tracking events wait for Redis", error=type(exc).__name__,
+                                  waiting=len(self._pending))
+                    self._failing = True
+                    return sent
+                sent += len(batch)
+            if self._failing:
+                log.info("tracking events reach Redis again")
+            self._failing = False
+        return sent
 
     def drain(self, limit: int) -> list[dict[str, Any]]:
+        self.push_pending()
         raw = self._redis.lpop(self.key, limit) or []
         return [json.loads(item) for item in raw]
 
@@ -144,8 +191,14 @@ class RedisEventBuffer:
         if events:
             self._redis.lpush(self.key, *[json.dumps(e) for e in reversed(events)])
 
+    @property
+    def pending(self) -> int:
+        """Events gathered here and not yet in Redis."""
+        return len(self._pending)
+
     def __len__(self) -> int:
-        return int(self._redis.llen(self.key))
+        """Events not yet written: gathered here and waiting in Redis."""
+        return len(self._pending) + int(self._redis.llen(self.key))
 
 
 def event_buffer(settings: Settings) -> EventBuffer:

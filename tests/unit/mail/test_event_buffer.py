@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import time
 import uuid
 
+import redis
 from sqlalchemy import func, select
 
 from core.mail import pipeline
@@ -45,3 +48,48 @@ def test_memory_buffer_is_the_default_without_redis(services: Services) -> None:
     buffer = MemoryEventBuffer()
     buffer.push({"t": "open", "tok": "y" * 22, "ua": "", "ip": None, "at": "2026-01-01T00:00:00+00:00"})
     assert len(buffer) == 1 and len(buffer.drain(10)) == 1 and len(buffer) == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_requests_only_gather_events_and_a_thread_sends_them_to_redis(redis_url: str) -> None:
+    buffer = RedisEventBuffer(redis_url, key=f"test:tracking:{uuid.uuid4().hex}", push_seconds=0.02)
+    try:
+        for _ in range(30):
+            buffer.push(tracking_event(EventType.open, "z" * 22, user_agent=BROWSER, ip="203.0.113.9"))
+        assert len(buffer) == 30  # counted whether gathered here or already in Redis
+        deadline = time.monotonic() + 5
+        while buffer.pending and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert buffer.pending == 0 and redis.Redis.from_url(redis_url).llen(buffer.key) == 30
+    finally:
+        buffer.close()
+        redis.Redis.from_url(redis_url).delete(buffer.key)
+
+
+def test_events_wait_while_redis_is_away_and_a_request_never_fails() -> None:
+    buffer = RedisEventBuffer(f"redis://127.0.0.1:{_closed_port()}/0", push_seconds=0.02)
+    for _ in range(3):
+        buffer.push(tracking_event(EventType.click, "z" * 22, user_agent=BROWSER, ip=None))
+    time.sleep(0.2)  # several failed rounds
+    assert buffer.pending == 3 and buffer.push_pending() == 0
+    buffer.close()
+    assert buffer.pending == 3  # still kept: closing never drops events
+
+
+def test_a_stopping_web_worker_hands_what_it_gathered_to_redis(services: Services, redis_url: str) -> None:
+    buffer = RedisEventBuffer(redis_url, key=f"test:tracking:{uuid.uuid4().hex}", push_seconds=3600)
+    try:
+        recorder = TrackingRecorder(services, buffer, flush_in_process=False)
+        for _ in range(4):
+            recorder.push(tracking_event(EventType.open, "z" * 22, user_agent=BROWSER, ip=None))
+        assert buffer.pending == 4
+        recorder.stop()
+        assert buffer.pending == 0 and redis.Redis.from_url(redis_url).llen(buffer.key) == 4
+        assert opens(services) == 0  # the worker writes them, not the web worker
+    finally:
+        redis.Redis.from_url(redis_url).delete(buffer.key)
