@@ -11,8 +11,8 @@ from core.auth.permissions import CREATE, READ, UPDATE, require
 from core.crm.emails import company_domain_for, normalize_domain
 from core.crm.enrichment import rescore_contacts_of_companies
 from core.crm.models import Company
-from core.crm.schemas import CompanyInput, CompanyView, Page
-from core.errors import Conflict, NotFound
+from core.crm.schemas import CompanyInput, CompanyUpdate, CompanyView, Page
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.uow import UnitOfWork
 
 
@@ -75,20 +75,30 @@ def create_company(uow: UnitOfWork, *, actor: Actor, data: CompanyInput) -> Comp
     return view
 
 
-def update_company(uow: UnitOfWork, *, actor: Actor, company_id: int, changes: dict[str, object]) -> CompanyView:
+def update_company(uow: UnitOfWork, *, actor: Actor, company_id: int, changes: CompanyUpdate) -> CompanyView:
+    """Change the fields set in ``changes`` (None clears one; a cleared name comes back from the domain).
+
+    The domain stays present and unique.
+    """
     require(actor, "companies", UPDATE)
-    data = CompanyInput.model_validate({"domain": "placeholder.invalid", **changes})
+    given = changes.model_dump(exclude_unset=True)
+    if "domain" in given and not given["domain"]:
+        raise ValidationFailed("a company's domain cannot be removed")
     with uow:
         company = _load(uow.session, company_id)
-        for field in changes:
-            value = getattr(data, field)
+        for field, value in given.items():
             if field == "domain":
                 value = normalize_domain(str(value))
+                taken = uow.session.scalar(select(Company.id).where(Company.domain == value, Company.id != company.id))
+                if taken is not None:
+                    raise Conflict(f"a company with domain {value} already exists")
             if field == "parent_id":
                 if value is not None:
-                    _load(uow.session, int(str(value)))
+                    _load(uow.session, int(value))
                 _check_no_cycle(uow.session, company, value)
             setattr(company, field, value)
+        if "name" in given and not given["name"]:  # a cleared name falls back to the one the domain suggests
+            company.name = company_name_from_domain(company.domain)
         diff = audit.changes_of(company)
         uow.session.flush()
         if {"industry", "size"} & set(diff):  # the contacts' scores count their company's industry and size
@@ -100,7 +110,7 @@ def update_company(uow: UnitOfWork, *, actor: Actor, company_id: int, changes: d
 
 
 def set_parent_company(uow: UnitOfWork, *, actor: Actor, company_id: int, parent_id: int | None) -> CompanyView:
-    return update_company(uow, actor=actor, company_id=company_id, changes={"parent_id": parent_id})
+    return update_company(uow, actor=actor, company_id=company_id, changes=CompanyUpdate(parent_id=parent_id))
 
 
 def get_company(uow: UnitOfWork, *, actor: Actor, company_id: int) -> CompanyView:

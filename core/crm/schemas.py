@@ -132,6 +132,22 @@ class CompanyInput(BaseModel):
     parent_id: int | None = None
 
 
+class CompanyUpdate(BaseModel):
+    """Only the fields given are changed (``model_dump(exclude_unset=True)``); None clears a field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    domain: str | None = None
+    name: Text200 | None = None
+    industry: str | None = None
+    size: str | None = None
+    employee_count: int | None = Field(default=None, ge=0)
+    revenue: int | None = Field(default=None, ge=0)
+    score: int | None = Field(default=None, ge=0, le=100)
+    website: str | None = None
+    parent_id: int | None = None
+
+
 class TaskInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

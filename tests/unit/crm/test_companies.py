@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.crm import companies
-from core.crm.schemas import CompanyInput
+from core.crm.schemas import CompanyInput, CompanyUpdate
 from core.errors import Conflict, ValidationFailed
 from tests import factories
 
@@ -52,3 +52,17 @@ def test_domain_is_unique_after_normalising(services, admin):
 def test_bad_domain_is_refused(services, admin):
     with pytest.raises(ValidationFailed):
         companies.create_company(services.uow(), actor=admin, data=CompanyInput(domain="not a domain"))
+
+
+def test_update_keeps_the_domain_unique_and_present(services, admin):
+    acme = factories.company(services, admin, domain="acme.example")
+    globex = factories.company(services, admin, domain="globex.example")
+    with pytest.raises(Conflict):
+        companies.update_company(services.uow(), actor=admin, company_id=globex.id,
+                                 changes=CompanyUpdate(domain="https://www.ACME.example/about"))
+    with pytest.raises(ValidationFailed):
+        companies.update_company(services.uow(), actor=admin, company_id=globex.id, changes=CompanyUpdate(domain=None))
+    moved = companies.update_company(services.uow(), actor=admin, company_id=globex.id,
+                                     changes=CompanyUpdate(domain="globex-corp.example", name=None))
+    assert moved.domain == "globex-corp.example" and moved.name == companies.company_name_from_domain(moved.domain)
+    assert companies.get_company(services.uow(), actor=admin, company_id=acme.id).domain == "acme.example"

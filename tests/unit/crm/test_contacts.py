@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from core.audit.models import AuditEntry
 from core.crm import companies, service
 from core.crm.models import Contact, LifecycleStage, SuppressionReason
-from core.crm.schemas import ContactInput, ContactUpdate
+from core.crm.schemas import CompanyUpdate, ContactInput, ContactUpdate
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests import factories
 
@@ -129,12 +129,12 @@ def test_a_company_learning_its_industry_and_size_rescores_its_contacts(services
     before = service.get_contact(services.uow(), actor=admin, contact_id=contact.id)
     assert before.company_id == company.id
     companies.update_company(services.uow(), actor=admin, company_id=company.id,
-                             changes={"industry": "Logistics", "size": "51-200"})
+                             changes=CompanyUpdate(industry="Logistics", size="51-200"))
     after = service.get_contact(services.uow(), actor=admin, contact_id=contact.id)
     assert after.enrichment_score == before.enrichment_score + 15 + 10
     assert after.updated_at == before.updated_at  # the contact itself did not change
     assert service.get_contact(services.uow(), actor=admin, contact_id=other.id).enrichment_score == \
         other.enrichment_score
-    companies.update_company(services.uow(), actor=admin, company_id=company.id, changes={"industry": None})
+    companies.update_company(services.uow(), actor=admin, company_id=company.id, changes=CompanyUpdate(industry=None))
     assert service.get_contact(services.uow(), actor=admin, contact_id=contact.id).enrichment_score == \
         before.enrichment_score + 10
