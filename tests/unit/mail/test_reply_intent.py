@@ -31,9 +31,12 @@ from tests.fakes.openai_server import Reply, running_openai
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 LABELLED = FIXTURES / "reply_intents.jsonl"
 # Written blind: its author never saw the classifier, its rules or its training data, and the classifier's author
-# never saw this file. Measured once before any change: 108/120 = 0.900. Four unsubscribe requests it missed showed
-# gaps in the stop-request rules (a DSGVO objection, "dame de baja", an RGPD "supresión de mis datos", "me retirer
-# de votre liste"), which were then widened, so for that label the set is no longer blind: 112/120 = 0.933 after.
+# never saw this file. Nine short replies happen to be word for word in the training data too (both authors were
+# given the same two examples, and "Non merci." is "Non merci."); they are left out of the measure: 111 remain.
+# On those, the old phrase rules scored 54/111 = 0.486 and the new classifier 99/111 = 0.892, measured before any
+# change. Four unsubscribe requests it missed showed gaps in the stop-request rules (a DSGVO objection, "dame de
+# baja", an RGPD "supresión de mis datos", "me retirer de votre liste"), which were then widened, so for that label
+# the set is no longer blind: 103/111 = 0.928 after.
 BLIND = FIXTURES / "reply_intents_holdout.jsonl"
 BLIND_FLOOR = 0.85
 LANGUAGES = ("en", "de", "es", "fr")
@@ -70,7 +73,7 @@ def test_training_replies_cover_every_label_in_every_language_and_exclude_the_he
     assert len(rows) >= 240
     counts = Counter((r["lang"], r["intent"]) for r in rows)
     assert all(counts[(lang, label.value)] >= 5 for lang in LANGUAGES for label in ReplyIntent), counts
-    held_out = {r["text"].strip().lower() for r in _read(LABELLED) + _read(BLIND)}
+    held_out = {r["text"].strip().lower() for r in _read(LABELLED)}
     assert not held_out & {r["text"].strip().lower() for r in rows}
 
 
@@ -107,7 +110,8 @@ def test_offline_classifier_accuracy_on_the_labelled_replies() -> None:
 
 
 def test_accuracy_on_the_replies_written_blind() -> None:
-    rows = _read(BLIND)
+    trained_on = {r["text"].strip().lower() for r in _read(TRAINING_DATA)}
+    rows = [r for r in _read(BLIND) if r["text"].strip().lower() not in trained_on]
     assert len(rows) >= 100 and {r["lang"] for r in rows} == set(LANGUAGES)
     pairs = [(r["intent"], classify_offline(r["text"]).value) for r in rows]
     by_language = {lang: _accuracy([p for p, r in zip(pairs, rows, strict=True) if r["lang"] == lang])
