@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import compress, islice
 from typing import Any, cast
 
-from core.crm.emails import company_domain_for, is_valid_email, normalize_domain
+from core.crm.emails import company_domain_for, match_valid_email, normalize_domain
 from core.crm.models import Contact, LifecycleStage
 from core.errors import ValidationFailed
 
@@ -327,8 +327,8 @@ class RowMapper:
         problems: dict[int, tuple[str | None, str | None]] = {}
         raw = cols[_EMAIL]
         cols[_EMAIL] = emails = list(map(str.lower, raw))
-        for i, valid in enumerate(map(is_valid_email, emails)):
-            if not valid:
+        for i, valid in enumerate(map(match_valid_email, emails)):
+            if valid is None:
                 if raw[i]:
                     problems[i] = (f"invalid email {raw[i][:80]!r}", raw[i])
                 else:

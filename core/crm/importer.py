@@ -6,10 +6,13 @@ import csv
 import gc
 import io
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, Literal, cast
 
 from sqlalchemy import Table, insert, select, update
@@ -117,11 +120,64 @@ def enrichment_score_of(values: Mapping[str, Any], company: _Company | None = No
 # Writing a chunk -----------------------------------------------------------------------------------
 
 
+class _Background:
+    """One worker thread running the database calls handed to it, one at a time, while the caller goes on.
+
+    The caller hands over a call only after settle(), and touches the session again only after settle():
+    the session is never used by two threads at once. The driver releases the GIL while the server works.
+    """
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="contact-import-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (call := self._calls.get()) is not None:
+            try:
+                call()
+            except BaseException as exc:  # raised again in the caller by settle()
+                self._error = exc
+            finally:
+                self._idle.set()
+
+    def submit(self, call: Callable[[], object]) -> None:
+        self.settle()
+        self._idle.clear()
+        self._calls.put(call)
+
+    def settle(self) -> None:
+        """Wait for the call in progress; its exception is raised here, as it was raised there."""
+        self._idle.wait()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def close(self) -> None:
+        """Let the thread finish its call and end; a Ctrl-C while waiting is raised once it has."""
+        self._calls.put(None)
+        interrupted: KeyboardInterrupt | None = None
+        while self._thread.is_alive():
+            try:
+                self._thread.join()
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+        if interrupted is not None:
+            raise interrupted
+
+
 class _Writer:
-    """Writes CHUNK_ROWS rows at a time: one lookup of existing emails and companies, then bulk statements."""
+    """Writes CHUNK_ROWS rows at a time: one lookup of existing emails and companies, then bulk statements.
+
+    On PostgreSQL the last statement of a chunk, the INSERT into contacts, runs in a _Background thread while
+    the caller reads and maps the next chunk; every other use of the session waits for it first.
+    """
 
     def __init__(self, session: Session, actor: Actor, options: ImportOptions, report: ImportReport) -> None:
-        self.session, self.actor, self.options, self.report = session, actor, options, report
+        self._session, self.actor, self.options, self.report = session, actor, options, report
         self.update_mode = options.on_duplicate == "update"
         self.companies: dict[str, _Company] = {}  # by domain
         self.now = utcnow()
@@ -135,15 +191,36 @@ class _Writer:
         self.written: set[str] = set()
         self.staged = False  # PostgreSQL: the temporary table for COPY exists
         self.buffer: Columns = [[] for _ in SLOT]
+        self.background = _Background() if self.postgres else None
+
+    @property
+    def session(self) -> Session:
+        """The session, once the statement running in the background (if any) is done."""
+        if self.background is not None:
+            self.background.settle()
+        return self._session
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.background is not None:
+            self.background.close()
 
     def add(self, cols: Columns) -> None:
         """Buffer a chunk of rows; the database sees CHUNK_ROWS at a time."""
         for buffered, values in zip(self.buffer, cols, strict=True):
             buffered.extend(values)
         if len(self.buffer[_E]) >= CHUNK_ROWS:
-            self.flush()
+            self._write_buffer()
 
     def flush(self) -> None:
+        """Write what is buffered and wait until it is written."""
+        self._write_buffer()
+        if self.background is not None:
+            self.background.settle()
+
+    def _write_buffer(self) -> None:
         cols, self.buffer = self.buffer, [[] for _ in SLOT]
         if cols[_E]:
             self._write(cols)
@@ -246,31 +323,41 @@ class _Writer:
         scored = (_FIRST, _LAST, _TITLE, _PHONE, _LINKEDIN, _INDUSTRY, _SIZE, _TECH, _TZ)
         scores = list(map(_score, *(cols[slot] for slot in scored), companies))
         ids = [c and c[0] for c in companies]
-        connection = self.session.connection()
         if not self.postgres:
             names, exprs, params = self._insert_plan(cols, ids, scores, lambda _index, _cast: "?")
             rows = list(zip(*params, strict=False))  # data_source repeats endlessly
             rows.sort()  # by email: neighbouring index pages stay cached, a quarter off the insert time
-            connection.exec_driver_sql(f"INSERT INTO contacts ({names}) VALUES ({exprs})", rows)
+            self.session.connection().exec_driver_sql(f"INSERT INTO contacts ({names}) VALUES ({exprs})", rows)
             return
         # COPY into a temporary table, then one INSERT ... SELECT: several times faster than INSERT batches.
+        names, exprs, params = self._insert_plan(
+            cols, ids, scores, lambda index, cast: f"c{index}::{cast}" if cast else f"c{index}")
+        staged_names = ", ".join(f"c{i}" for i in range(len(params)))
+        # In email order (code point order: what COLLATE "C" compares), so the unique index is filled page by page.
+        rows = sorted(zip(*params, strict=False), key=itemgetter(0))
+        text = io.StringIO()  # csv.writer formats in C, many times faster than copy.write_row()
+        csv.writer(text, lineterminator="\n").writerows(rows)
+        connection = self.session.connection()  # waits for the previous chunk's INSERT
         if not self.staged:
             staged = ", ".join(f"c{i} text" for i in range(len(CONTACT_COLUMNS) + 4))
             connection.exec_driver_sql(f"CREATE TEMPORARY TABLE import_rows ({staged}) ON COMMIT DROP")
             self.staged = True
-        names, exprs, params = self._insert_plan(
-            cols, ids, scores, lambda index, cast: f"c{index}::{cast}" if cast else f"c{index}")
         driver: Any = connection.connection.driver_connection
-        staged_names = ", ".join(f"c{i}" for i in range(len(params)))
-        text = io.StringIO()  # csv.writer formats in C, many times faster than copy.write_row()
-        csv.writer(text, lineterminator="\n").writerows(zip(*params, strict=False))
-        with driver.cursor() as cursor:
-            with cursor.copy(f"COPY import_rows ({staged_names}) FROM STDIN WITH (FORMAT csv)") as copy:
-                copy.write(text.getvalue())
-            # In email order (byte order: no collation cost) so the unique index is filled page by page.
-            cursor.execute(f'INSERT INTO contacts ({names}) SELECT {exprs} FROM import_rows '
-                           'ORDER BY c0 COLLATE "C"')
-            cursor.execute("TRUNCATE import_rows")
+        with driver.cursor() as cursor, cursor.copy(
+                f"COPY import_rows ({staged_names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(text.getvalue())
+        # The table was emptied by TRUNCATE, so it is read in the order written. Both statements in one round
+        # trip, run by the background thread while this one maps the next chunk.
+        statements = f"INSERT INTO contacts ({names}) SELECT {exprs} FROM import_rows; TRUNCATE import_rows"
+
+        def insert() -> None:
+            with driver.cursor() as cursor:
+                cursor.execute(statements)
+
+        if self.background is None:
+            insert()
+        else:
+            self.background.submit(insert)
 
     def _insert_plan(self, cols: Columns, ids: list[int | None], scores: list[int],
                      ref: Callable[[int, str], str]) -> tuple[str, str, list[Iterable[Any]]]:
@@ -323,10 +410,12 @@ def _without_cyclic_gc() -> Iterator[None]:
 
 
 @contextmanager
-def _concurrent_edits_as_conflict() -> Iterator[None]:
+def _concurrent_edits_as_conflict(session: Session) -> Iterator[None]:
+    # SQLAlchemy wraps the driver's errors; the raw driver cursor used for COPY raises them unwrapped.
+    driver_error: type[Exception] = session.get_bind().dialect.loaded_dbapi.IntegrityError
     try:
         yield
-    except IntegrityError:
+    except (IntegrityError, driver_error):
         # Someone added one of these emails or domains since we looked; the transaction rolls back whole.
         raise Conflict("contacts or companies in this file were added by someone else meanwhile; "
                        "nothing was imported, please run the import again") from None
@@ -352,8 +441,8 @@ def import_contacts(
     mapper, total = RowMapper(mapping, headers), len(lines) - 1
     if total < 1:
         raise ValidationFailed("the file has a header line but no rows")
-    with uow, _without_cyclic_gc(), _concurrent_edits_as_conflict():
-        writer = _Writer(uow.session, actor, options, report)
+    with uow, _without_cyclic_gc(), _concurrent_edits_as_conflict(uow.session), \
+            _Writer(uow.session, actor, options, report) as writer:
         for chunk, starts, broken, position in record_chunks(lines, bad, len(headers), PROGRESS_EVERY):
             report.errors.extend(RowError(line, reason) for line, reason in broken)
             cols, problems = mapper.columns(chunk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from cli.main import app
 from core.audit.models import AuditEntry
 from core.config import load_settings
 from core.crm import importer
+from core.crm.enrichment import calculate_enrichment_score
 from core.crm.importer import (
     ImportOptions,
     ImportReport,
@@ -25,8 +27,7 @@ from core.crm.importer import (
     read_csv_headers,
 )
 from core.crm.models import Company, Contact, LifecycleStage
-from core.crm.enrichment import calculate_enrichment_score
-from core.errors import PermissionDenied, ValidationFailed
+from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.exporting import rows_to_csv_bytes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "csv"
@@ -353,6 +354,83 @@ def test_the_whole_import_is_one_audit_row(services, admin):
     assert (entry.action, entry.resource_type, entry.actor_id) == ("import", "contact", admin.user_id)
     assert entry.changes == {"rows": 3, "created": 2, "updated": 0, "skipped": 0, "failed": 1,
                              "companies_created": 1, "source": "fair.csv", "on_duplicate": "skip"}
+
+
+# Failures while writing ---------------------------------------------------------------------------------------
+
+
+def writer_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "contact-import-writer"]
+
+
+def three_chunk_file() -> str:
+    # 3,000 rows written 1,000 at a time; every row on its own company domain, created chunk by chunk.
+    return "Email,First Name\n" + "".join(f"p{i}@firm{i}.com,P{i}\n" for i in range(3000))
+
+
+def test_a_contact_added_by_someone_else_meanwhile_aborts_the_whole_import_as_a_conflict(
+        services, admin, monkeypatch):
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 500)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 1000)
+    threads_before = threading.active_count()
+
+    def someone_else_adds_the_last_row(done: int, total: int) -> None:
+        if done == 500:  # read, not yet written: the first chunk goes in at 1,000 rows
+            with services.uow() as other:
+                other.session.add(Contact(email="p2999@firm2999.com", first_name="Theirs"))
+                other.commit()
+
+    with pytest.raises(Conflict, match="nothing was imported"):
+        import_contacts(services.uow(), actor=admin, data=three_chunk_file().encode(),
+                        on_progress=someone_else_adds_the_last_row)
+    # The first two chunks and their companies were written before the third one failed: all rolled back.
+    assert count(services, Contact) == 1 and contact(services, "p2999@firm2999.com").first_name == "Theirs"
+    assert count(services, Company) == 0 and count(services, AuditEntry) == 0
+    assert threading.active_count() == threads_before and writer_threads() == []
+    report = run_import(services, admin, three_chunk_file())  # run again, as the message says
+    assert (report.created, report.updated) == (2999, 1)
+    assert contact(services, "p2999@firm2999.com").first_name == "P2999"
+
+
+def test_stopping_during_the_import_writes_nothing_and_leaves_no_thread(services, admin, monkeypatch):
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 500)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 1000)
+    threads_before = threading.active_count()
+
+    def ctrl_c_after_two_chunks(done: int, total: int) -> None:
+        if done == 2500:  # two chunks handed to the database, the second one possibly still being written
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_contacts(services.uow(), actor=admin, data=three_chunk_file().encode(),
+                        on_progress=ctrl_c_after_two_chunks)
+    assert count(services, Contact) == 0 and count(services, Company) == 0 and count(services, AuditEntry) == 0
+    assert threading.active_count() == threads_before and writer_threads() == []
+
+
+def test_progress_is_reported_from_the_calling_thread_while_postgresql_writes_in_another(
+        services, admin, monkeypatch, backend):
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 500)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 1000)
+    callers, writers = set(), []
+
+    def progress(done: int, total: int) -> None:  # Streamlit's st.progress only works in the script thread
+        callers.add(threading.current_thread())
+        writers.append(len(writer_threads()))
+
+    import_contacts(services.uow(), actor=admin, data=three_chunk_file().encode(), on_progress=progress)
+    assert callers == {threading.current_thread()}
+    assert max(writers) == (1 if backend == "postgresql" else 0)  # SQLite holds the GIL while it inserts
+    assert count(services, Contact) == 3000 and writer_threads() == []
+
+
+def test_addresses_longer_than_the_standard_allows_fail_their_row(services, admin):
+    local, label = "l" * 64, "d" * 60
+    domain = ".".join([label] * 4) + ".com"  # 64 + 1 + 248 = 313 characters in all
+    report = run_import(services, admin, "Email\n" + "\n".join([
+        f"{local}@acme.com", f"{local}x@acme.com", f"{local}@{domain}", f"{local}@{label}.{domain}"]) + "\n")
+    assert report.created == 2
+    assert {line: why[:16] for line, why in reasons(report).items()} == {3: "invalid email 'l", 5: "invalid email 'l"}
 
 
 # Command line -----------------------------------------------------------------------------------------------
