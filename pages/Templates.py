@@ -3,6 +3,8 @@ their line), variables and snippets to insert, versioned saves and history; plus
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -30,51 +32,86 @@ from ui.widgets import (
 )
 
 NEW = 0  # the "new template" choice of the template picker
-EDITOR = ("tpl_name", "tpl_category", "tpl_subject", "tpl_body")
+DRAFT = "tpl_draft"
+FIELDS = ("name", "category", "subject", "body")
 
 ensure_navigation()
 services = start_rerun("Templates")
 actor = current_actor(services)
 all_templates = {t.id: t for t in data.templates(services, actor)}
 
+# The editor's source of truth is the draft, a plain session key: Streamlit never drops it and a browser
+# never overwrites it. Its widgets are keyed by the draft's generation and get their values from it only as
+# defaults; no widget key is ever written by code. So a browser that mounts them at their defaults — fresh,
+# after missing a rerun's update (a sign-in rerun racing the page switch), or after Streamlit dropped their
+# state — still shows the draft, never "+ New template" with an empty body. Every change made by code
+# (another template, a snippet, a restored version, a save) starts a new generation: new widgets, new
+# defaults, and no stale value from the browser can land on them.
 
-def _fill_editor(template: TemplateView | None) -> None:
-    s = st.session_state
-    s["tpl_name"] = template.name if template else ""
-    s["tpl_category"] = template.category.value if template else TemplateCategory.prospecting.value
-    s["tpl_subject"] = template.latest.subject if template else ""
-    s["tpl_body"] = template.latest.body if template else ""
-    s["tpl_loaded"] = template.id if template else NEW
+
+def _draft() -> dict[str, Any]:
+    draft: dict[str, Any] = st.session_state[DRAFT]
+    return draft
+
+
+def _load(template: TemplateView | None) -> None:
+    """Point the editor at a template's latest version, or at a blank new template."""
+    generation = int(st.session_state.get(DRAFT, {}).get("generation", 0)) + 1
+    subject, body = (template.latest.subject, template.latest.body) if template else ("", "")
+    st.session_state[DRAFT] = {
+        "template_id": template.id if template else NEW, "version": template.latest.version if template else 0,
+        "name": template.name if template else "",
+        "category": (template.category if template else TemplateCategory.prospecting).value,
+        "subject": subject, "body": body, "loaded": (subject, body), "generation": generation}
+
+
+def _key(field: str) -> str:
+    return f"tpl_{field}_{_draft()['generation']}"
+
+
+def _sync() -> dict[str, Any]:
+    """The draft with what the user typed since the last rerun (the widgets' values, when Streamlit has them)."""
+    draft = _draft()
+    for field in FIELDS:
+        value = st.session_state.get(_key(field))
+        if isinstance(value, str):
+            draft[field] = value
+    return draft
+
+
+def _change(**fields: str) -> None:
+    """A change made by code: keep the user's edits, apply it, and start a new generation of widgets."""
+    draft = _sync()
+    draft.update(fields, generation=draft["generation"] + 1)
 
 
 def _save(services: Services, actor: Actor) -> None:
-    s = st.session_state
-    template_id = s.get("tpl_loaded", NEW)
+    draft = _sync()
 
     def save() -> TemplateView:
-        if template_id == NEW:
+        if draft["template_id"] == NEW:
             return content_service.create_template(services.uow(), actor=actor, data=TemplateInput(
-                name=s.get("tpl_name", ""), category=TemplateCategory(s["tpl_category"]),
-                subject=s.get("tpl_subject", ""), body=s.get("tpl_body", "")))
+                name=draft["name"], category=TemplateCategory(draft["category"]), subject=draft["subject"],
+                body=draft["body"]))
         return content_service.save_template_version(
-            services.uow(), actor=actor, template_id=template_id, subject=s.get("tpl_subject", ""),
-            body=s.get("tpl_body", ""))
+            services.uow(), actor=actor, template_id=draft["template_id"], subject=draft["subject"],
+            body=draft["body"])
 
     saved = attempt("templates_editor", save, areas=["templates"],
                     success=lambda t: f"Saved {t.name}, version {t.latest.version}.")
     if saved is not None:
-        s["templates_pick"] = s["tpl_loaded"] = saved.id
+        _load(saved)
 
 
 def _insert_snippet() -> None:
     name = st.session_state.get("tpl_snippet")
     if name:
-        body, tag = st.session_state.get("tpl_body", ""), f"{{{{> {name}}}}}"
-        st.session_state["tpl_body"] = f"{body.rstrip()}\n\n{tag}" if body.strip() else tag
+        body, tag = _sync()["body"], f"{{{{> {name}}}}}"
+        _change(body=f"{body.rstrip()}\n\n{tag}" if body.strip() else tag)
 
 
 def _restore(version_subject: str, version_body: str) -> None:
-    st.session_state["tpl_subject"], st.session_state["tpl_body"] = version_subject, version_body
+    _change(subject=version_subject, body=version_body)
 
 
 def _create_snippet(services: Services, actor: Actor) -> None:
@@ -142,32 +179,44 @@ def history(template_id: int) -> None:
               args=(version.subject, version.body), disabled=number == versions[0].version)
 
 
-def editor() -> None:
+def _pick_template() -> int:
     options = [NEW, *all_templates]
-    if st.session_state.get("templates_pick") not in options:
-        st.session_state["templates_pick"] = options[1] if len(options) > 1 else NEW
-    pick = st.selectbox("Template", options, key="templates_pick",
-                        format_func=lambda i: "+ New template" if i == NEW else all_templates[i].name)
-    if st.session_state.get("tpl_loaded") != pick or "tpl_body" not in st.session_state:
-        _fill_editor(all_templates.get(pick))
+    draft = st.session_state.get(DRAFT)
+    if draft is None or draft["template_id"] not in options:
+        _load(all_templates[options[1]] if len(options) > 1 else None)
+    draft = _sync()
+    pick: int = st.selectbox("Template", options, index=options.index(draft["template_id"]),
+                             key=f"templates_pick_{draft['generation']}",
+                             format_func=lambda i: "+ New template" if i == NEW else all_templates[i].name)
+    chosen = all_templates.get(pick)
+    unedited = (draft["subject"], draft["body"]) == draft["loaded"]
+    if pick != draft["template_id"] or (chosen is not None and unedited and chosen.latest.version != draft["version"]):
+        _load(chosen)  # another template, or a newer version of an untouched one
+    return pick
+
+
+def editor() -> None:
+    pick = _pick_template()
+    draft = _draft()
     existing = pick != NEW
     snippet_names = [sn.name for sn in data.snippets(services, actor)]
+    categories = [c.value for c in TemplateCategory]
 
     left, right = st.columns([3, 2])
     with left:
         a, b = st.columns([2, 1])
-        a.text_input("Name", key="tpl_name", disabled=existing)
-        b.selectbox("Category", [c.value for c in TemplateCategory], format_func=label, key="tpl_category",
-                    disabled=existing)
-        st.text_input("Subject", key="tpl_subject")
-        st.text_area("Body", key="tpl_body", height=320)
+        a.text_input("Name", value=draft["name"], key=_key("name"), disabled=existing)
+        b.selectbox("Category", categories, index=categories.index(draft["category"]), format_func=label,
+                    key=_key("category"), disabled=existing)
+        st.text_input("Subject", value=draft["subject"], key=_key("subject"))
+        st.text_area("Body", value=draft["body"], key=_key("body"), height=320)
         variables_help(snippet_names)
         show_flash("templates_editor")
         if allowed(actor, "templates", UPDATE if existing else CREATE):
             st.button("Save as new version" if existing else "Create template", key="tpl_save",
                       type="primary", on_click=_save, args=(services, actor))
     with right:
-        preview(st.session_state.get("tpl_subject", ""), st.session_state.get("tpl_body", ""))
+        preview(draft["subject"], draft["body"])
     if existing:
         history(pick)
 

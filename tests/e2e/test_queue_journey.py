@@ -1,7 +1,8 @@
 """A rep's morning in a real browser: sign in, queue ten contacts, research, draft, approve one, see the draft.
 
 Debian's chromium driven by Playwright against `streamlit run` on loopback, with the demo data on SQLite and
-HUEY_IMMEDIATE=true so batches run inside the click. Leaves a screenshot in docs/screenshots/queue.png.
+HUEY_IMMEDIATE=true so batches run inside the click. Takes a screenshot of the queue in the test's tmp_path;
+UPDATE_SCREENSHOTS=1 writes it to docs/screenshots/queue.png instead, refreshing the README's screenshot.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import core.models  # noqa: F401  (every table, for create_all)
 from core.config import load_settings
 from core.content.models import Draft, DraftStatus
 from core.db import Base, make_engine
@@ -28,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOT = ROOT / "docs" / "screenshots" / "queue.png"
+# The README's screenshot; a run rewrites it only when asked: UPDATE_SCREENSHOTS=1 pytest tests/e2e/...
+README_SCREENSHOT = ROOT / "docs" / "screenshots" / "queue.png"
 STEP_MS = 60_000
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -88,8 +91,14 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield running, data_dir
 
 
-def test_rep_queues_ten_researches_drafts_and_approves_one(dashboard: tuple[str, Path]) -> None:
+def _screenshot_path(tmp_path: Path) -> Path:
+    """Where the queue's screenshot goes: tmp_path, unless UPDATE_SCREENSHOTS=1 asks to refresh the README's."""
+    return README_SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "queue.png"
+
+
+def test_rep_queues_ten_researches_drafts_and_approves_one(dashboard: tuple[str, Path], tmp_path: Path) -> None:
     url, data_dir = dashboard
+    screenshot = _screenshot_path(tmp_path)
     started = time.monotonic()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -117,8 +126,8 @@ def test_rep_queues_ten_researches_drafts_and_approves_one(dashboard: tuple[str,
             page.get_by_role("button", name="Draft proposals for 10 entries").click()
             page.get_by_text("Proposals started for 10 entries.").wait_for()
             page.get_by_text("Proposals batch").first.wait_for()
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
 
             page.get_by_role("link", name="Proposal approval").click()
             page.get_by_role("heading", name="Proposal approval").first.wait_for()
@@ -130,6 +139,7 @@ def test_rep_queues_ten_researches_drafts_and_approves_one(dashboard: tuple[str,
             browser.close()
     duration = time.monotonic() - started
     print(f"e2e queue journey took {duration:.1f} s")
+    assert screenshot.stat().st_size > 0
 
     settings = load_settings(_env_file=None, data_dir=data_dir, environment="test", database_url="", redis_url="")
     services = build_services(settings)
