@@ -6,6 +6,7 @@ Production runs ``create_app()`` under gunicorn instead: ``gunicorn 'public_endp
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from public_endpoints import create_app
 
     app = create_app(settings)
+    gc.freeze()  # start-up objects out of the cyclic collector's passes (see gunicorn_conf.py)
     host = args.host or settings.public_host
     port = args.port or settings.public_port
     # SIGTERM (honcho, docker stop) exits like Ctrl-C, so exit handlers run: buffered tracking events are written.

@@ -111,7 +111,7 @@ def test_commands_and_ports(compose: dict[str, Any]) -> None:
     assert command(services["dashboard"]) == "sales-agent serve dashboard --port 8501"
     assert (
         command(services["public"])
-        == "gunicorn --bind 0.0.0.0:8502 --workers 2 public_endpoints:create_app()"
+        == "gunicorn -c public_endpoints/gunicorn_conf.py --bind 0.0.0.0:8502 public_endpoints:create_app()"
     )
     assert command(services["worker"]) == "sales-agent worker"
     assert "8501:8501" in [str(p) for p in services["dashboard"]["ports"]]
