@@ -110,6 +110,7 @@ def update_company(uow: UnitOfWork, *, actor: Actor, company_id: int, changes: C
 
 
 def set_parent_company(uow: UnitOfWork, *, actor: Actor, company_id: int, parent_id: int | None) -> CompanyView:
+    require(actor, "companies", UPDATE)
     return update_company(uow, actor=actor, company_id=company_id, changes=CompanyUpdate(parent_id=parent_id))
 
 
