@@ -65,9 +65,9 @@ def test_google_sign_in_in_a_browser_lands_signed_in_and_survives_a_reload(dashb
         try:
             page = browser.new_page()
             page.goto(url, timeout=60_000)
-            page.get_by_text("Sign in with Google").click(timeout=60_000)
+            page.get_by_text("Sign in with Google").first.click(timeout=60_000)
             # Google's redirect brings the browser back to the dashboard, which finishes the sign-in.
-            page.get_by_text("Signed in as").wait_for(timeout=60_000)
+            page.get_by_text("Signed in as").first.wait_for(timeout=60_000)
             assert "Pat Prospect" in page.inner_text("body")
             assert "code=" not in page.url  # the one-use code is taken out of the address bar
             # streamlit-authenticator's cookie is written by a browser component, a moment after sign-in.
@@ -76,7 +76,7 @@ def test_google_sign_in_in_a_browser_lands_signed_in_and_survives_a_reload(dashb
                     c["name"] == COOKIE_NAME for c in page.context.cookies()):
                 page.wait_for_timeout(100)
             page.reload()
-            page.get_by_text("Signed in as").wait_for(timeout=60_000)  # the login cookie, not a new Google trip
+            page.get_by_text("Signed in as").first.wait_for(timeout=60_000)  # the login cookie, not a new Google trip
             assert len(idp.token_requests) == 1
         finally:
             browser.close()
