@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,21 +16,15 @@ from core.auth.service import create_user
 from core.config import load_settings
 from core.db import Base, make_engine
 from core.services import build_services
-from tests.e2e.dashboard import running_dashboard
+from tests.e2e.dashboard import CHROMIUM, free_port, running_dashboard
 from tests.fakes.oidc_provider import FakeOidcProvider
 from ui.auth import COOKIE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -39,7 +32,7 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, FakeOidcProvider]]:
     """`streamlit run Home.py` on a free port, on an empty SQLite database with one admin, Google sign-in on."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with FakeOidcProvider(redirect_uris=(url + "/",)) as idp:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}

@@ -8,7 +8,6 @@ UPDATE_SCREENSHOTS=1 writes it to docs/screenshots/queue.png instead, refreshing
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,16 +19,13 @@ import core.models  # noqa: F401  (every table, for create_all)
 from core.config import load_settings
 from core.content.models import Draft, DraftStatus
 from core.db import Base, make_engine
-from core.demo import DEMO_PASSWORD, DEMO_USER_EMAIL, load_demo_data
+from core.demo import load_demo_data
 from core.queue.models import QueueEntry, QueueStatus
 from core.services import build_services
-from tests.e2e.dashboard import running_dashboard
+from tests.e2e.dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, running_dashboard, sign_in
 from ui.auth import COOKIE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # The README's screenshot; a run rewrites it only when asked: UPDATE_SCREENSHOTS=1 pytest tests/e2e/...
 README_SCREENSHOT = ROOT / "docs" / "screenshots" / "queue.png"
 STEP_MS = 60_000
@@ -60,11 +56,6 @@ runpy.run_path("{home}", run_name="__main__")
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture
 def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
@@ -82,7 +73,7 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     app_dir.mkdir()
     (app_dir / "pages").symlink_to(ROOT / "pages")
     (app_dir / "Home.py").write_text(LAUNCHER.replace("{home}", str(ROOT / "Home.py")), encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update({"DATA_DIR": str(data_dir), "ENVIRONMENT": "test", "HUEY_IMMEDIATE": "true",
@@ -105,11 +96,7 @@ def test_rep_queues_ten_researches_drafts_and_approves_one(dashboard: tuple[str,
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.set_default_timeout(STEP_MS)
-            page.goto(url)
-            page.get_by_label("Email").fill(DEMO_USER_EMAIL)
-            page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_text("Signed in as").first.wait_for()
+            sign_in(page, url)
             # The sign-in cookie is written by reruns just after sign-in; navigating before it lands races them.
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and not any(c["name"] == COOKIE_NAME for c in page.context.cookies()):

@@ -9,7 +9,6 @@ fix). Debian's chromium driven by Playwright against `streamlit run` on loopback
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,24 +21,16 @@ from core.auth.actor import Actor
 from core.auth.models import User
 from core.config import load_settings
 from core.content.service import list_templates
-from core.demo import DEMO_PASSWORD, DEMO_USER_EMAIL, load_demo_data
+from core.demo import DEMO_USER_EMAIL, load_demo_data
 from core.migrations import upgrade
 from core.services import Services, build_services
-from tests.e2e.dashboard import ROOT, running_dashboard
+from tests.e2e.dashboard import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, running_dashboard, sign_in
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 STEP_MS = 20_000
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _demo_templates(services: Services) -> dict[str, tuple[str, str]]:
@@ -62,7 +53,7 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, dict[str, tuple[str, str]]]
     load_demo_data(services)
     templates = _demo_templates(services)
     services.dispose()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update({"DATA_DIR": str(data_dir), "ENVIRONMENT": "test", "DASHBOARD_BASE_URL": f"http://127.0.0.1:{port}",
                 "PYTHONPATH": str(ROOT)})
@@ -91,11 +82,7 @@ def test_templates_opened_right_after_sign_in_shows_the_chosen_template(dashboar
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.set_default_timeout(STEP_MS)
-            page.goto(url)
-            page.get_by_label("Email").fill(DEMO_USER_EMAIL)
-            page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_text("Signed in as").first.wait_for()
+            sign_in(page, url)
             _open_templates(page)  # at once: the sign-in cookie is still being written by reruns
 
             body = page.get_by_label("Body").first
