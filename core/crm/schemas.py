@@ -132,20 +132,10 @@ class CompanyInput(BaseModel):
     parent_id: int | None = None
 
 
-class CompanyUpdate(BaseModel):
+class CompanyUpdate(CompanyInput):
     """Only the fields given are changed (``model_dump(exclude_unset=True)``); None clears a field."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    domain: str | None = None
-    name: Text200 | None = None
-    industry: str | None = None
-    size: str | None = None
-    employee_count: int | None = Field(default=None, ge=0)
-    revenue: int | None = Field(default=None, ge=0)
-    score: int | None = Field(default=None, ge=0, le=100)
-    website: str | None = None
-    parent_id: int | None = None
+    domain: str | None = None  # type: ignore[assignment]  # optional here; update_company refuses removing it
 
 
 class TaskInput(BaseModel):
