@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiflask import APIBlueprint
 from flask import Response, request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,19 +27,14 @@ from core.crm.schemas import (
 from public_endpoints import current_services
 from public_endpoints.api_auth import (
     SECURITY,
+    api_blueprint,
     bearer_token,
     current_actor,
-    record_request,
-    resolve_actor,
-    start_timer,
     unauthorized,
 )
 from public_endpoints.errors import TYPE_BASE, problem
 
-bp = APIBlueprint("api_v1", __name__, url_prefix="/api/v1", tag="API v1")
-bp.before_request(start_timer)
-bp.before_request(resolve_actor)
-bp.after_request(record_request)
+bp = api_blueprint("api_v1", __name__, url_prefix="/api/v1", tag="API v1")
 
 
 class ContactPage(Page[ContactView]):

@@ -8,17 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from apiflask import APIBlueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.mail.analytics import email_performance
 from public_endpoints import current_services
-from public_endpoints.api_auth import SECURITY, current_actor, record_request, resolve_actor, start_timer
+from public_endpoints.api_auth import SECURITY, api_blueprint, current_actor
 
-bp = APIBlueprint("api_v1_analytics", __name__, url_prefix="/api/v1", tag="Analytics")
-bp.before_request(start_timer)
-bp.before_request(resolve_actor)
-bp.after_request(record_request)
+bp = api_blueprint("api_v1_analytics", __name__, url_prefix="/api/v1", tag="Analytics")
 
 
 class PerformanceQuery(BaseModel):

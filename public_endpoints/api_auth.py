@@ -10,6 +10,7 @@ import hashlib
 import time
 from typing import Any
 
+from apiflask import APIBlueprint
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -133,3 +134,12 @@ def record_request(response: Response) -> Response:
     except Exception as exc:  # the caller's answer matters more than our bookkeeping
         log.warning("activity not recorded", error=type(exc).__name__)
     return response
+
+
+def api_blueprint(name: str, import_name: str, *, url_prefix: str, tag: str) -> APIBlueprint:
+    """An /api/v1 blueprint: every request is timed, its caller resolved (key or token) and recorded."""
+    bp = APIBlueprint(name, import_name, url_prefix=url_prefix, tag=tag)
+    bp.before_request(start_timer)
+    bp.before_request(resolve_actor)
+    bp.after_request(record_request)
+    return bp

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiflask import APIBlueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.mail import notifications
 from core.mail.notifications import MAX_LIMIT, NotificationPage
 from core.mail.schemas import NotificationView
 from public_endpoints import current_services
-from public_endpoints.api_auth import SECURITY, current_actor, record_request, resolve_actor, start_timer
+from public_endpoints.api_auth import SECURITY, api_blueprint, current_actor
 
-bp = APIBlueprint("api_v1_notifications", __name__, url_prefix="/api/v1", tag="Notifications")
-bp.before_request(start_timer)
-bp.before_request(resolve_actor)
-bp.after_request(record_request)
+bp = api_blueprint("api_v1_notifications", __name__, url_prefix="/api/v1", tag="Notifications")
 
 
 class NotificationQuery(BaseModel):

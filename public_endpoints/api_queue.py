@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiflask import APIBlueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.queue import batches, service
@@ -26,12 +25,9 @@ from core.queue.schemas import (
     QueueQuery,
 )
 from public_endpoints import current_services
-from public_endpoints.api_auth import SECURITY, current_actor, record_request, resolve_actor, start_timer
+from public_endpoints.api_auth import SECURITY, api_blueprint, current_actor
 
-bp = APIBlueprint("api_v1_queue", __name__, url_prefix="/api/v1/contact-queue", tag="Contact queue")
-bp.before_request(start_timer)
-bp.before_request(resolve_actor)
-bp.after_request(record_request)
+bp = api_blueprint("api_v1_queue", __name__, url_prefix="/api/v1/contact-queue", tag="Contact queue")
 
 
 class StatusChange(BaseModel):

@@ -20,7 +20,6 @@ from core.mail.models import EventType, TrackedLink
 from core.mail.tracking import (
     TOKEN_PATTERN,
     EventBuffer,
-    RedisEventBuffer,
     event_buffer,
     flush_buffer,
     tracking_event,
@@ -89,8 +88,7 @@ class TrackingRecorder:
         self._stop.set()
         if self.flush_in_process:
             self.flush()
-        elif isinstance(self.buffer, RedisEventBuffer):
-            self.buffer.close()
+        self.buffer.close()
 
 
 def recorder() -> TrackingRecorder:

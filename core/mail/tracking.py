@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, tuple_
 
 from core.audit import service as audit
 from core.auth.actor import SYSTEM
@@ -95,6 +95,7 @@ class EventBuffer(Protocol):
     def push(self, event: dict[str, Any]) -> None: ...
     def drain(self, limit: int) -> list[dict[str, Any]]: ...
     def requeue(self, events: list[dict[str, Any]]) -> None: ...
+    def close(self) -> None: ...
     def __len__(self) -> int: ...
 
 
@@ -117,6 +118,9 @@ class MemoryEventBuffer:
         """Put a batch that could not be written back at the front, in its order, for the next flush."""
         with self._lock:
             self._items.extendleft(reversed(events))
+
+    def close(self) -> None:
+        """Nothing to hand over: what is left here is written by the owner's last flush."""
 
     def __len__(self) -> int:
         return len(self._items)
@@ -261,10 +265,11 @@ def record_tracking_events(uow: UnitOfWork, *, events: list[dict[str, Any]], sec
                 engaged.setdefault((row.campaign_id, row.contact_id), {}).setdefault(stamp, at)
         if rows:
             session.execute(insert(cast(Table, MessageEvent.__table__)), rows)  # one executemany
-        for key, stamps in engaged.items():
-            member = session.get(CampaignMember, key)
-            for column, at in stamps.items():
-                if member is not None and getattr(member, column) is None:
+        members: list[CampaignMember] = list(session.scalars(select(CampaignMember).where(
+            tuple_(CampaignMember.campaign_id, CampaignMember.contact_id).in_(list(engaged))))) if engaged else []
+        for member in members:  # one query for the batch, not one per engaged contact
+            for column, at in engaged[(member.campaign_id, member.contact_id)].items():
+                if getattr(member, column) is None:
                     setattr(member, column, at)
         audit.record(session, SYSTEM, "create", "message_events", None,
                      {"stored": len(rows), "received": len(events)})

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Iterator
-from email import message_from_string, policy
 from types import ModuleType
 
 import pytest
 import redis
 from sqlalchemy import select
 
-from core.mail import pipeline
-from core.mail.models import EventType, MessageEvent, OutboxMessage
+from core.mail.models import EventType, MessageEvent
 from core.mail.schemas import MailboxView
 from core.services import Services, build_services
 from public_endpoints import create_app
-from tests.unit.mail.conftest import QueueDraft, outbox_mailbox, queue_draft  # noqa: F401
+from tests.unit.mail.conftest import QueueDraft, outbox_mailbox, queue_draft, send_and_read_paths  # noqa: F401
 
 HUMAN_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko)"
 
@@ -43,17 +40,10 @@ def waiting(services: Services) -> int:
 
 
 def hit_pixel_and_link(services: Services, queue_draft: QueueDraft) -> None:  # noqa: F811
-    entry = queue_draft()
-    assert pipeline.deliver(services, entry.id, owner="w").outcome == "sent"
-    with services.uow() as uow:
-        raw = uow.session.scalars(select(OutboxMessage.raw)).one()
-    html = message_from_string(raw, policy=policy.default).get_body(("html",)).get_content()
-    base = re.escape(services.settings.public_base_url)
+    paths = send_and_read_paths(services, queue_draft)
     client = create_app(services.settings, services).test_client()
-    pixel = re.search(base + r'(/o/[^"]+)', html).group(1)  # type: ignore[union-attr]
-    click = re.search(base + r'(/c/[^"]+)', html).group(1)  # type: ignore[union-attr]
-    assert client.get(pixel, headers={"User-Agent": HUMAN_UA}).status_code == 200
-    assert client.get(click, headers={"User-Agent": HUMAN_UA}).status_code == 302
+    assert client.get(paths["pixel"], headers={"User-Agent": HUMAN_UA}).status_code == 200
+    assert client.get(paths["click"], headers={"User-Agent": HUMAN_UA}).status_code == 302
 
 
 def test_the_public_app_only_queues_and_the_worker_writes(jobs: ModuleType, with_redis: Services,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from email import message_from_string, policy
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,14 +9,13 @@ from sqlalchemy import func, select
 
 from core.auth.actor import Actor
 from core.crm.models import Suppression
-from core.mail import pipeline
-from core.mail.models import Classification, EventType, MessageEvent, OutboxMessage
+from core.mail.models import Classification, EventType, MessageEvent
 from core.mail.schemas import MailboxView
 from core.mail.tracking import classify
 from core.services import Services
 from public_endpoints import create_app
 from public_endpoints.tracking import recorder
-from tests.unit.mail.conftest import QueueDraft, outbox_mailbox, queue_draft  # noqa: F401
+from tests.unit.mail.conftest import QueueDraft, outbox_mailbox, queue_draft, send_and_read_paths  # noqa: F401
 
 HUMAN_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko)"
 
@@ -36,16 +32,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def sent(services: Services, outbox_mailbox: MailboxView, queue_draft: QueueDraft) -> dict[str, str]:  # noqa: F811
-    """One message through the outbox transport; the recipient-facing paths found in what it holds."""
-    entry = queue_draft()
-    assert pipeline.deliver(services, entry.id, owner="w").outcome == "sent"
-    with services.uow() as uow:
-        raw = uow.session.scalars(select(OutboxMessage.raw)).one()
-    html = message_from_string(raw, policy=policy.default).get_body(("html",)).get_content()
-    base = re.escape(services.settings.public_base_url)
-    return {"pixel": re.search(base + r'(/o/[^"]+)', html).group(1),
-            "click": re.search(base + r'(/c/[^"]+)', html).group(1),
-            "unsubscribe": re.search(base + r'(/u/[^"]+)', html).group(1), "to": entry.to_email}
+    return send_and_read_paths(services, queue_draft)
 
 
 def flush(app: Flask) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from email import message_from_string, policy
 
 import pytest
+from sqlalchemy import select
 
 from core.auth.actor import Actor
 from core.content.drafts import create_draft, transition_draft
 from core.content.models import DraftStatus
 from core.content.schemas import DraftInput
+from core.mail import pipeline
 from core.mail.ledger import queue_approved_draft_for_sending
 from core.mail.mailboxes import create_mailbox
+from core.mail.models import OutboxMessage
 from core.mail.schemas import LedgerEntryView, MailboxInput, MailboxView
 from core.services import Services
 from tests import factories
@@ -61,3 +66,20 @@ def queue_draft(services: Services, admin: Actor) -> QueueDraft:
         return queue_approved_draft_for_sending(services.uow(), actor=admin, draft_id=draft.id,
                                                 mailbox_id=mailbox_id, **queue)  # type: ignore[arg-type]
     return make
+
+
+def send_and_read_paths(services: Services, queue_draft: QueueDraft) -> dict[str, str]:
+    """One message through the outbox transport; the pixel, click and unsubscribe paths a recipient sees in it."""
+    entry = queue_draft()
+    assert pipeline.deliver(services, entry.id, owner="w").outcome == "sent"
+    with services.uow() as uow:
+        raw = uow.session.scalars(select(OutboxMessage.raw)).one()  # the only message sent
+    html = message_from_string(raw, policy=policy.default).get_body(("html",)).get_content()  # type: ignore[union-attr]
+    base = re.escape(services.settings.public_base_url)
+
+    def path(prefix: str) -> str:
+        found = re.search(base + rf'(/{prefix}/[^"]+)', html)
+        assert found is not None, f"no /{prefix}/ link in the message"
+        return found.group(1)
+
+    return {"pixel": path("o"), "click": path("c"), "unsubscribe": path("u"), "to": entry.to_email}
